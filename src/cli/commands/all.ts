@@ -1,0 +1,8 @@
+/** Every CLI command, in help order. A new command adds one line here. */
+import type { RegisterCommand } from './registry.js';
+import { register as index } from './index-cmd.js';
+import { register as search } from './search.js';
+import { register as evaluate } from './eval.js';
+import { register as info } from './info.js';
+
+export const COMMANDS: RegisterCommand[] = [index, search, evaluate, info];

@@ -1,0 +1,72 @@
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { Collection } from '../../collection.js';
+import { DEFAULT_PRESET, PRESET_NAMES, presetRecipe } from '../../encode/recipe.js';
+import { evalCollectionDir, evaluateCollection, readQueryLabels, type DatasetEval } from '../../eval/dataset.js';
+import { renderTable } from '../../present/table.js';
+import { encoderOptions, globalOptions, info } from '../context.js';
+import { progressBar } from '../progress.js';
+import type { RegisterCommand } from './registry.js';
+
+interface EvalFlags {
+  preset?: string;
+  queries?: string;
+  labels?: string;
+  perClass?: boolean;
+  json?: boolean;
+}
+
+export function printEval(result: DatasetEval, perClass: boolean): void {
+  const o = result.leaveOneOut.overall;
+  const out: string[] = [
+    `leave-one-out over ${result.evaluated} images in ${result.classes} classes:`,
+    renderTable(['P@1', 'hits@10', 'P@10', 'mAP'], [[o.p1, o.hits10, o.p10, o.map]]),
+  ];
+  if (perClass) {
+    out.push('', 'per class:', renderTable(['class', 'queries', 'P@1', 'hits@10', 'P@10', 'mAP'],
+      result.leaveOneOut.perClass.map((c) => [c.label, c.queries, c.p1, c.hits10, c.p10, c.map])));
+  }
+  if (result.outside) {
+    const q = result.outside;
+    out.push('', `outside queries (${q.queries.length}) against the whole collection:`,
+      renderTable(['query', 'class', 'hits@10', 'P@1', 'AP'], q.queries.map((e, i) => [path.basename(q.files[i]!), e.label, e.hits10, e.p1, e.ap])),
+      renderTable(['P@1', 'hits@10', 'P@10', 'mAP'], [[q.overall.p1, q.overall.hits10, q.overall.p10, q.overall.map]]));
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+export const register: RegisterCommand = (program: Command) => {
+  program
+    .command('eval')
+    .description('measure retrieval quality on a folder of class folders (leave-one-out P@1, hits@10, P@10, mAP)')
+    .argument('<folder>', 'folder whose sub-folders are the classes')
+    .addOption(new Option('--preset <name>', 'descriptor recipe').choices(PRESET_NAMES))
+    .option('--queries <dir>', 'outside query images (not in the collection)')
+    .option('--labels <tsv>', 'TSV with "file" and "label" columns for --queries')
+    .option('--per-class', 'print the per-class table')
+    .option('--json', 'print the full report as JSON')
+    .action(async (folder: string, flags: EvalFlags, command: Command) => {
+      const opts = globalOptions(command);
+      const recipe = presetRecipe(flags.preset ?? DEFAULT_PRESET);
+      // A cache collection per folder and recipe: a second eval of the same set is instant.
+      const dir = opts.collection ? path.resolve(opts.collection) : evalCollectionDir(folder, recipe);
+      const collection = await Collection.open(dir, { create: true, encoder: encoderOptions(opts) });
+      const bar = progressBar('embedding', !opts.quiet);
+      try {
+        await collection.index(folder, {
+          recipe,
+          onPlan: (p) => { if (p.toProcess > 0) bar.start(p.toProcess); },
+          onProgress: (p) => bar.update(p.done, { rate: p.rate.toFixed(1) }),
+        });
+        bar.stop();
+        const queries = flags.labels ? await readQueryLabels(flags.labels, flags.queries) : undefined;
+        info(opts, `collection ${dir} (${recipe.name})`);
+        const result = await evaluateCollection(collection, { ...(queries ? { queries } : {}) });
+        if (flags.json) process.stdout.write(JSON.stringify({ folder: path.resolve(folder), recipe, ...result }, null, 2) + '\n');
+        else printEval(result, flags.perClass ?? false);
+      } finally {
+        bar.stop();
+        await collection.close();
+      }
+    });
+};

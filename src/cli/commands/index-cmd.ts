@@ -1,0 +1,77 @@
+import { Option, type Command } from 'commander';
+import { PRESET_NAMES, presetRecipe } from '../../encode/recipe.js';
+import type { IndexSummary } from '../../collection.js';
+import { globalOptions, info, openCollection } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { progressBar } from '../progress.js';
+import { parseInteger } from '../parse.js';
+import type { RegisterCommand } from './registry.js';
+
+interface IndexFlags {
+  preset?: string;
+  reindex?: boolean;
+  batchSize: number;
+  maxPixels?: number;
+  json?: boolean;
+}
+
+export function printSummary(s: IndexSummary, quiet: boolean): void {
+  if (quiet) return;
+  const lines = [
+    `${s.aborted ? 'interrupted' : 'done'} in ${s.seconds.toFixed(1)} s: ${s.indexed} indexed` +
+      (s.deduplicated ? ` (${s.deduplicated} identical to another file)` : '') +
+      `, ${s.unchanged} unchanged, ${s.removed} removed, ${s.failed.length} failed`,
+  ];
+  for (const f of s.failed.slice(0, 20)) lines.push(`  failed  ${f.path}: ${f.error}`);
+  if (s.failed.length > 20) lines.push(`  ... and ${s.failed.length - 20} more (simili ls --failed)`);
+  if (s.aborted) lines.push('run `simili index` again to resume where it stopped');
+  process.stderr.write(lines.join('\n') + '\n');
+}
+
+export const register: RegisterCommand = (program: Command) => {
+  program
+    .command('index')
+    .description('embed every image under a folder into the collection (incremental: only new or changed files)')
+    .argument('<folder>', 'folder of images (searched recursively)')
+    .addOption(new Option('--preset <name>', 'descriptor recipe for a new collection').choices(PRESET_NAMES))
+    .option('--reindex', 're-encode everything (needed to change the preset of an existing collection)')
+    .option('--batch-size <n>', 'images per inference batch', parseInteger, 16)
+    .option('--max-pixels <n>', 'refuse images with more pixels than this (decompression-bomb guard)', parseInteger)
+    .option('--json', 'print the run summary as JSON on stdout')
+    .action(async (folder: string, flags: IndexFlags, command: Command) => {
+      const opts = globalOptions(command);
+      const collection = await openCollection(opts, { create: true });
+      const controller = new AbortController();
+      const onSigint = (): void => {
+        if (controller.signal.aborted) process.exit(EXIT.interrupted);
+        info(opts, '\nstopping after the current batch (Ctrl-C again to quit now)...');
+        controller.abort();
+      };
+      process.on('SIGINT', onSigint);
+      const bar = progressBar('indexing', !opts.quiet);
+      try {
+        const summary = await collection.index(folder, {
+          ...(flags.preset ? { recipe: presetRecipe(flags.preset) } : {}),
+          reindex: flags.reindex ?? false,
+          batchSize: flags.batchSize,
+          ...(flags.maxPixels !== undefined ? { maxPixels: flags.maxPixels } : {}),
+          signal: controller.signal,
+          onPlan: (plan) => {
+            info(opts, `${plan.total} images found in ${folder}: ${plan.toProcess} to index, ${plan.unchanged} unchanged, ${plan.removed} removed`);
+            if (plan.toProcess > 0) bar.start(plan.toProcess);
+          },
+          onProgress: (p) => bar.update(p.done, { rate: p.rate.toFixed(1) }),
+        });
+        bar.stop();
+        printSummary(summary, opts.quiet ?? false);
+        if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+        const inf = await collection.info();
+        info(opts, `collection ${inf.dir}: ${inf.indexed} images, ${inf.encoderId}`);
+        process.exitCode = summary.aborted ? EXIT.interrupted : summary.failed.length > 0 ? EXIT.partial : EXIT.ok;
+      } finally {
+        bar.stop();
+        process.off('SIGINT', onSigint);
+        await collection.close();
+      }
+    });
+};

@@ -1,0 +1,433 @@
+/**
+ * The one library API. The CLI and the HTTP server are thin shells over `Collection`.
+ *
+ *   const c = await Collection.open('./.simili', { create: true });
+ *   await c.index('./photos');
+ *   const { hits } = await c.search({ path: 'query.jpg' }, { k: 10 });
+ */
+import { promises as fs, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { decodeImage, DEFAULT_MAX_PIXELS } from './decode/decode.js';
+import { fetchImage } from './decode/fetch-image.js';
+import { createEncoder, type EncoderOptions } from './encode/create.js';
+import type { Encoder } from './encode/encoder.js';
+import { codeFunction, deserializeTransform, fitTransform, serializeTransform, type LearnedTransform } from './encode/postprocess.js';
+import { DEFAULT_PRESET, presetRecipe, recipeEncoderId, type Recipe } from './encode/recipe.js';
+import { SimiliError } from './errors.js';
+import { runPipeline, type PipelineProgress } from './indexing/pipeline.js';
+import { SIDE_DATA_PRODUCERS, type CollectionSettings } from './indexing/side-data.js';
+import { isUrl, resolveCataloguePath, scanFolder, toCataloguePath } from './indexing/scan.js';
+import { exactTopK } from './search/exact.js';
+import type { CatalogueStore, CodeMatrix, FailedImage, ImageRecord } from './store/catalogue.js';
+import { SqliteCatalogue } from './store/sqlite.js';
+import { integerInRange, numberInRange } from './validate.js';
+
+export const CATALOGUE_FILE = 'catalogue.sqlite';
+export const DEFAULT_COLLECTION_DIR = '.simili';
+
+export interface OpenOptions {
+  /** Create the collection if it does not exist (default false: a missing collection is an error). */
+  create?: boolean;
+  /** Model lookup and download, warnings. */
+  encoder?: EncoderOptions;
+  /** An already-open store (e.g. PostgreSQL); default: the SQLite file in the collection folder. */
+  store?: CatalogueStore;
+}
+
+export interface IndexOptions {
+  /** Recipe for a new collection (default: the default preset). Must match an existing collection's. */
+  recipe?: Recipe;
+  /** Forget every vector and re-encode everything (required to change the recipe). */
+  reindex?: boolean;
+  batchSize?: number;
+  maxPixels?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: PipelineProgress) => void;
+  /** Scan found this many files; lets a progress bar start before encoding does. */
+  onPlan?: (plan: { total: number; toProcess: number; unchanged: number; removed: number }) => void;
+}
+
+export interface IndexSummary {
+  root: string;
+  scanned: number;
+  unchanged: number;
+  indexed: number;
+  deduplicated: number;
+  removed: number;
+  failed: FailedImage[];
+  aborted: boolean;
+  seconds: number;
+  encoderId: string;
+}
+
+/** What to search with. */
+export type QueryInput =
+  | { path: string }
+  | { url: string }
+  | { buffer: Buffer; name?: string }
+  | { id: number };
+
+export interface SearchOptions {
+  k?: number;
+  /** Drop hits scoring below this cosine similarity. */
+  threshold?: number;
+  /** Images never returned (by id). A query by id always excludes itself. */
+  excludeIds?: readonly number[];
+  /** Scan only these images (by id): category gates, filters. */
+  candidateIds?: readonly number[];
+}
+
+export interface SearchHit {
+  rank: number;
+  id: number;
+  /** Catalogue path: relative to the root, absolute, or a URL. */
+  path: string;
+  /** Where to open it: an absolute file path, or the URL. */
+  location: string;
+  score: number;
+}
+
+export interface SearchResult {
+  query: { kind: 'path' | 'url' | 'buffer' | 'id'; label: string; id?: number };
+  hits: SearchHit[];
+  /** Images scanned. */
+  scanned: number;
+  timings: { encodeMs: number; searchMs: number };
+}
+
+export interface CollectionInfo {
+  dir: string;
+  root: string | null;
+  recipe: Recipe | null;
+  encoderId: string | null;
+  dim: number | null;
+  images: number;
+  indexed: number;
+  failed: number;
+}
+
+const META = { recipe: 'recipe', encoderId: 'encoder_id', root: 'root', transform: 'transform', settings: 'settings' } as const;
+
+export class Collection {
+  readonly dir: string;
+  readonly store: CatalogueStore;
+  private readonly encoderOptions: EncoderOptions;
+  private encoderPromise: Promise<Encoder> | null = null;
+  private matrixCache: { generation: number; matrix: CodeMatrix; rowOf: Map<number, number> } | null = null;
+  private transformCache: { generation: number; transform: LearnedTransform | null } | null = null;
+
+  private constructor(dir: string, store: CatalogueStore, encoderOptions: EncoderOptions) {
+    this.dir = dir;
+    this.store = store;
+    this.encoderOptions = encoderOptions;
+  }
+
+  static async open(dir: string, options: OpenOptions = {}): Promise<Collection> {
+    const abs = path.resolve(dir);
+    if (options.store) return new Collection(abs, options.store, options.encoder ?? {});
+    const file = path.join(abs, CATALOGUE_FILE);
+    if (!existsSync(file)) {
+      if (!options.create) {
+        throw new SimiliError('COLLECTION_MISSING', `No collection at ${abs}: run \`simili index <folder>\` first, or pass --collection`);
+      }
+      mkdirSync(abs, { recursive: true });
+    }
+    return new Collection(abs, new SqliteCatalogue(file), options.encoder ?? {});
+  }
+
+  /** The nearest `.simili` folder from `start` upwards, like git finds `.git`. */
+  static find(start: string = process.cwd()): string | null {
+    let dir = path.resolve(start);
+    for (;;) {
+      if (existsSync(path.join(dir, DEFAULT_COLLECTION_DIR, CATALOGUE_FILE))) return path.join(dir, DEFAULT_COLLECTION_DIR);
+      const parent = path.dirname(dir);
+      if (parent === dir) return null;
+      dir = parent;
+    }
+  }
+
+  async recipe(): Promise<Recipe | null> {
+    const json = await this.store.getMeta(META.recipe);
+    return json ? (JSON.parse(json) as Recipe) : null;
+  }
+
+  /** Per-collection feature switches (labels, ...), kept in the catalogue. */
+  async settings(): Promise<CollectionSettings> {
+    const json = await this.store.getMeta(META.settings);
+    return json ? (JSON.parse(json) as CollectionSettings) : {};
+  }
+
+  async updateSettings(patch: CollectionSettings): Promise<CollectionSettings> {
+    const next = { ...(await this.settings()), ...patch };
+    await this.store.setMeta(META.settings, JSON.stringify(next));
+    return next;
+  }
+
+  async root(): Promise<string | null> {
+    return (await this.store.getMeta(META.root)) ?? null;
+  }
+
+  async info(): Promise<CollectionInfo> {
+    const recipe = await this.recipe();
+    const codes = await this.codes();
+    return {
+      dir: this.dir,
+      root: await this.root(),
+      recipe,
+      encoderId: (await this.store.getMeta(META.encoderId)) ?? null,
+      dim: codes.dim || null,
+      images: await this.store.countImages(),
+      indexed: await this.store.countImages('indexed'),
+      failed: await this.store.countImages('failed'),
+    };
+  }
+
+  /** The encoder this collection's recipe calls for (created once, shared by index and search). */
+  async encoder(): Promise<Encoder> {
+    if (!this.encoderPromise) {
+      this.encoderPromise = (async () => {
+        const recipe = await this.recipe();
+        if (!recipe) throw new SimiliError('COLLECTION_MISSING', `Collection ${this.dir} is empty: run \`simili index <folder>\` first`);
+        const { encoder } = await createEncoder(recipe, { ...this.encoderOptions, fallback: false });
+        return encoder;
+      })();
+      this.encoderPromise.catch(() => { this.encoderPromise = null; });
+    }
+    return this.encoderPromise;
+  }
+
+  /** Settle which recipe this collection uses, creating the encoder; a conflicting request is an error. */
+  private async adoptRecipe(requested: Recipe | undefined, reindex: boolean): Promise<Encoder> {
+    const stored = await this.recipe();
+    if (stored && !reindex) {
+      if (requested && recipeEncoderId(requested) !== recipeEncoderId(stored)) {
+        throw new SimiliError(
+          'ENCODER_MISMATCH',
+          `Collection ${this.dir} was built with ${recipeEncoderId(stored)}; ` +
+            `to rebuild it with ${recipeEncoderId(requested)}, run index again with --reindex`,
+        );
+      }
+      if (!requested || JSON.stringify(requested.post) === JSON.stringify(stored.post)) return this.encoder();
+    }
+    const wanted = requested ?? presetRecipe(DEFAULT_PRESET);
+    // Only an implicit choice may fall back to the weight-free descriptor.
+    const { encoder, recipe } = await createEncoder(wanted, { ...this.encoderOptions, fallback: requested === undefined });
+    const previous = await this.store.getMeta(META.encoderId);
+    if (previous !== undefined && previous !== encoder.id) await this.store.clearVectors();
+    if (stored && JSON.stringify(stored.post) !== JSON.stringify(recipe.post)) await this.store.setBlob(META.transform, null);
+    await this.store.setMeta(META.recipe, JSON.stringify(recipe));
+    await this.store.setMeta(META.encoderId, encoder.id);
+    if (this.encoderPromise) await (await this.encoderPromise).close();
+    this.encoderPromise = Promise.resolve(encoder);
+    return encoder;
+  }
+
+  private async transform(): Promise<LearnedTransform | null> {
+    const generation = await this.store.generation();
+    if (this.transformCache?.generation !== generation) {
+      const blob = await this.store.getBlob(META.transform);
+      this.transformCache = { generation, transform: blob ? deserializeTransform(blob) : null };
+    }
+    return this.transformCache.transform;
+  }
+
+  private async toCode(): Promise<(raw: Float32Array) => Float32Array> {
+    const recipe = await this.recipe();
+    if (!recipe) throw new SimiliError('COLLECTION_MISSING', `Collection ${this.dir} has no recipe yet`);
+    return codeFunction(recipe.post, await this.transform());
+  }
+
+  /** Bytes of an image of this collection, wherever it lives. */
+  async readImage(cataloguePath: string): Promise<Buffer> {
+    if (isUrl(cataloguePath)) return fetchImage(cataloguePath);
+    const root = (await this.root()) ?? this.dir;
+    return fs.readFile(resolveCataloguePath(root, cataloguePath));
+  }
+
+  async locate(cataloguePath: string): Promise<string> {
+    const root = (await this.root()) ?? this.dir;
+    return resolveCataloguePath(root, cataloguePath);
+  }
+
+  /**
+   * Bring the collection in step with the folder: new and changed files are encoded,
+   * removed ones dropped, unchanged ones skipped. Safe to interrupt at any moment.
+   */
+  async index(folder: string, options: IndexOptions = {}): Promise<IndexSummary> {
+    const started = performance.now();
+    const root = path.resolve(folder);
+    const st = await fs.stat(root).catch(() => null);
+    if (!st?.isDirectory()) throw new SimiliError('NOT_FOUND', `Not a folder: ${root}`);
+    const storedRoot = await this.root();
+    if (storedRoot && storedRoot !== root && !options.reindex) {
+      throw new SimiliError(
+        'INVALID_PARAMETER',
+        `Collection ${this.dir} indexes ${storedRoot}, not ${root}: use another --collection, or --reindex to move it`,
+      );
+    }
+    const batchSize = integerInRange('batchSize', options.batchSize ?? 16, 1, 1024);
+    const maxPixels = integerInRange('maxPixels', options.maxPixels ?? DEFAULT_MAX_PIXELS, 1, Number.MAX_SAFE_INTEGER);
+
+    const encoder = await this.adoptRecipe(options.recipe, options.reindex ?? false);
+    await this.store.setMeta(META.root, root);
+    if (options.reindex) await this.store.clearVectors();
+
+    const files = await scanFolder(root);
+    const seen = new Set(files.map((f) => f.path));
+    const existing = await this.store.listImages();
+    const byPath = new Map(existing.map((r) => [r.path, r]));
+    const todo = [];
+    for (const f of files) {
+      const r = byPath.get(f.path);
+      const same = r && r.size === f.size && r.mtimeMs === f.mtimeMs;
+      if (same && (r.status === 'failed' || (r.hash !== null && (await this.store.hasVector(r.hash, encoder.id))))) continue;
+      todo.push(f);
+    }
+    // Files under the root that are gone; images added from elsewhere (absolute paths, URLs) stay.
+    const gone = existing.filter((r) => !isUrl(r.path) && !path.isAbsolute(r.path) && !seen.has(r.path)).map((r) => r.path);
+    options.onPlan?.({ total: files.length, toProcess: todo.length, unchanged: files.length - todo.length, removed: gone.length });
+    if (gone.length > 0) await this.store.removeImages(gone);
+
+    const settings = await this.settings();
+    const producers = SIDE_DATA_PRODUCERS.filter((p) => p.enabled(settings));
+    const result = await runPipeline(todo, {
+      producers,
+      store: this.store,
+      encoder,
+      toCode: await this.toCode(),
+      reader: { read: (p) => fs.readFile(resolveCataloguePath(root, p)) },
+      batchSize,
+      maxPixels,
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
+    await Promise.all(producers.map((p) => p.close?.()));
+    await this.store.pruneVectors();
+    if (!result.aborted) await this.refitIfNeeded();
+    return {
+      root,
+      scanned: files.length,
+      unchanged: files.length - todo.length,
+      indexed: result.indexed,
+      deduplicated: result.deduplicated,
+      removed: gone.length,
+      failed: result.failed,
+      aborted: result.aborted,
+      seconds: (performance.now() - started) / 1000,
+      encoderId: encoder.id,
+    };
+  }
+
+  /**
+   * Learn (or re-learn) the collection's post-processing when the recipe asks for it and
+   * the collection has doubled since the last fit; then every code is re-projected.
+   */
+  async refitIfNeeded(force = false): Promise<boolean> {
+    const recipe = await this.recipe();
+    if (!recipe?.post.whiten) return false;
+    const current = await this.transform();
+    const n = await this.store.countImages('indexed');
+    if (!force && current && n < current.fittedOn * 2) return false;
+    const raw = await this.store.loadRaw();
+    const fitted = fitTransform(raw.data, raw.ids.length, raw.dim, recipe.post);
+    await this.store.setBlob(META.transform, fitted ? serializeTransform(fitted) : null);
+    this.transformCache = null;
+    await this.store.rewriteCodes(await this.toCode());
+    return true;
+  }
+
+  /** All searchable codes, cached until the catalogue changes. */
+  async codes(): Promise<CodeMatrix> {
+    return (await this.matrix()).matrix;
+  }
+
+  private async matrix(): Promise<{ matrix: CodeMatrix; rowOf: Map<number, number> }> {
+    const generation = await this.store.generation();
+    if (this.matrixCache?.generation !== generation) {
+      const matrix = await this.store.loadCodes();
+      const rowOf = new Map<number, number>();
+      matrix.ids.forEach((id, row) => rowOf.set(id, row));
+      this.matrixCache = { generation, matrix, rowOf };
+    }
+    return this.matrixCache;
+  }
+
+  /** Encode an outside image exactly as the collection's images were encoded. */
+  async encodeImage(bytes: Buffer): Promise<Float32Array> {
+    const encoder = await this.encoder();
+    const image = await decodeImage(bytes, { maxSide: encoder.maxSide });
+    const [raw] = await encoder.encodeBatch([image]);
+    return (await this.toCode())(raw!);
+  }
+
+  /** The query's code: encoded for outside images, read from the catalogue for an id. */
+  async queryCode(query: QueryInput): Promise<{ code: Float32Array; kind: SearchResult['query']['kind']; label: string; id?: number }> {
+    if ('id' in query) {
+      const image = await this.store.getImage(query.id);
+      const code = image ? await this.store.getCode(query.id) : undefined;
+      if (!image || !code) throw new SimiliError('NOT_FOUND', `No indexed image with id ${query.id} in ${this.dir}`);
+      return { code, kind: 'id', label: image.path, id: image.id };
+    }
+    if ('url' in query) return { code: await this.encodeImage(await fetchImage(query.url)), kind: 'url', label: query.url };
+    if ('buffer' in query) return { code: await this.encodeImage(query.buffer), kind: 'buffer', label: query.name ?? 'uploaded image' };
+    const bytes = await fs.readFile(query.path).catch((err: NodeJS.ErrnoException) => {
+      throw new SimiliError(err.code === 'ENOENT' ? 'NOT_FOUND' : 'READ_ERROR', `Cannot read ${query.path}: ${err.message}`);
+    });
+    return { code: await this.encodeImage(bytes), kind: 'path', label: query.path };
+  }
+
+  async search(query: QueryInput, options: SearchOptions = {}): Promise<SearchResult> {
+    const k = integerInRange('k', options.k ?? 10, 1, 10_000);
+    const threshold = options.threshold === undefined ? -Infinity : numberInRange('threshold', options.threshold, -1, 1);
+    const t0 = performance.now();
+    const q = await this.queryCode(query);
+    const t1 = performance.now();
+    const hits = await this.searchCode(q.code, { ...options, k, threshold, excludeIds: [...(options.excludeIds ?? []), ...(q.id !== undefined ? [q.id] : [])] });
+    const t2 = performance.now();
+    return {
+      query: { kind: q.kind, label: q.label, ...(q.id !== undefined ? { id: q.id } : {}) },
+      hits,
+      scanned: options.candidateIds ? options.candidateIds.length : (await this.codes()).ids.length,
+      timings: { encodeMs: t1 - t0, searchMs: t2 - t1 },
+    };
+  }
+
+  /** Nearest images to a code already in this collection's space. */
+  async searchCode(code: Float32Array, options: SearchOptions = {}): Promise<SearchHit[]> {
+    const { matrix, rowOf } = await this.matrix();
+    if (matrix.ids.length === 0) return [];
+    if (code.length !== matrix.dim) {
+      throw new SimiliError('ENCODER_MISMATCH', `Query code has ${code.length} dimensions but collection ${this.dir} has ${matrix.dim}: it was encoded with another encoder`);
+    }
+    const rowsOf = (ids: readonly number[]): number[] => ids.map((id) => rowOf.get(id)).filter((r): r is number => r !== undefined);
+    const excludeRows = new Set(rowsOf(options.excludeIds ?? []));
+    const top = exactTopK(matrix, code, options.k ?? 10, {
+      excludeRows,
+      ...(options.candidateIds ? { rows: rowsOf(options.candidateIds) } : {}),
+    });
+    const threshold = options.threshold ?? -Infinity;
+    const kept = top.filter((t) => t.score >= threshold);
+    const records = new Map((await this.store.getImages(kept.map((t) => matrix.ids[t.row]!))).map((r) => [r.id, r]));
+    const root = (await this.root()) ?? this.dir;
+    return kept.flatMap((t, i) => {
+      const r = records.get(matrix.ids[t.row]!);
+      return r ? [{ rank: i + 1, id: r.id, path: r.path, location: resolveCataloguePath(root, r.path), score: t.score }] : [];
+    });
+  }
+
+  async images(options: { status?: ImageRecord['status']; limit?: number; offset?: number } = {}): Promise<ImageRecord[]> {
+    return this.store.listImages(options);
+  }
+
+  /** Catalogue path of a file given on the command line, relative to the root when it is under it. */
+  async cataloguePathOf(file: string): Promise<string> {
+    if (isUrl(file)) return file;
+    const root = (await this.root()) ?? this.dir;
+    return toCataloguePath(root, path.resolve(file));
+  }
+
+  async close(): Promise<void> {
+    if (this.encoderPromise) await (await this.encoderPromise.catch(() => null))?.close();
+    await this.store.close();
+  }
+}

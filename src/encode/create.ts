@@ -1,0 +1,78 @@
+/**
+ * From a recipe to a ready Encoder: the classic descriptor needs nothing; a CNN recipe needs
+ * its model files found (or downloaded) and verified. When the user did not ask for a CNN
+ * explicitly (`fallback`), a missing model degrades to the classic encoder with a loud warning
+ * instead of failing: a first run without network still works.
+ */
+import path from 'node:path';
+import { errorMessage, invalidParameter, isSimiliError } from '../errors.js';
+import { integerInRange } from '../validate.js';
+import { createClassicEncoder } from './classic.js';
+import type { Encoder } from './encoder.js';
+import { modelEntry } from './manifest.js';
+import { resolveAsset, type ModelLookupOptions, type ResolvedAsset } from './models.js';
+import { checkRecipeForCnn, createOnnxClassifier, createOnnxEncoder, type Classifier } from './onnx.js';
+import { presetRecipe, type Recipe } from './recipe.js';
+
+export interface EncoderOptions extends ModelLookupOptions {
+  /** Fall back to the classic encoder (with a warning) when a CNN model cannot be had. */
+  fallback?: boolean;
+  warn?: (message: string) => void;
+  /** onnxruntime intra-op threads; default all cores. */
+  threads?: number;
+  batchSize?: number;
+}
+
+export type CreateEncoderOptions = EncoderOptions;
+
+export async function createEncoder(recipe: Recipe, options: EncoderOptions = {}): Promise<{ encoder: Encoder; recipe: Recipe }> {
+  if (typeof recipe !== 'object' || recipe === null) throw invalidParameter('recipe', 'a recipe object', recipe);
+  if (typeof options !== 'object' || options === null) throw invalidParameter('options', 'an object', options);
+  if (options.warn !== undefined && typeof options.warn !== 'function') throw invalidParameter('warn', 'a function', options.warn);
+  if (options.fallback !== undefined && typeof options.fallback !== 'boolean') throw invalidParameter('fallback', 'a boolean', options.fallback);
+  if (options.threads !== undefined) integerInRange('threads', options.threads, 1, 1024);
+  if (recipe.kind === 'classic') return { encoder: createClassicEncoder(), recipe };
+  if (recipe.kind !== 'cnn') throw invalidParameter('recipe.kind', 'one of cnn, classic', recipe.kind);
+
+  const entries = checkRecipeForCnn(recipe);
+  if (options.modelPath !== undefined && entries.length !== 1) {
+    throw invalidParameter('modelPath', `no explicit path for an ensemble of ${entries.length} models`, options.modelPath);
+  }
+  let files: string[];
+  try {
+    files = [];
+    for (const entry of entries) files.push((await resolveAsset(entry, options)).path);
+  } catch (err) {
+    if (!options.fallback || !isSimiliError(err) || (err.code !== 'MODEL_UNAVAILABLE' && err.code !== 'DOWNLOAD_FAILED')) throw err;
+    options.warn?.(
+      `WARNING: the CNN model for preset "${recipe.name}" is unavailable; using the weaker classic ` +
+        `(colour + edge) descriptor instead.\n${errorMessage(err)}`,
+    );
+    const classic = presetRecipe('classic');
+    return { encoder: createClassicEncoder(), recipe: classic };
+  }
+  const encoder = await createOnnxEncoder(recipe, files, { threads: options.threads, batchSize: options.batchSize });
+  return { encoder, recipe };
+}
+
+/**
+ * Top-k ImageNet classes for models with logits (squeezenet1.1): the model file and its
+ * class-names file are looked up like any model (the names file beside an explicit model path).
+ */
+export async function createClassifier(modelId: string, options: Omit<EncoderOptions, 'fallback' | 'warn'> = {}): Promise<Classifier> {
+  const entry = modelEntry(modelId);
+  if (entry.outputs.logits === undefined || entry.classNames === undefined) {
+    throw invalidParameter('model', 'a model with class logits (squeezenet1.1)', modelId);
+  }
+  const model = await resolveAsset(entry, options);
+  const { modelPath, ...rest } = options;
+  let names: ResolvedAsset;
+  if (modelPath !== undefined) {
+    // An explicit model file: its class names are expected next to it.
+    const beside = path.join(path.dirname(model.path), path.posix.basename(entry.classNames.file));
+    names = await resolveAsset(entry.classNames, { ...rest, modelPath: beside });
+  } else {
+    names = await resolveAsset(entry.classNames, rest);
+  }
+  return createOnnxClassifier(modelId, model.path, names.path, { threads: options.threads, batchSize: options.batchSize });
+}

@@ -1,0 +1,66 @@
+/**
+ * Walking a folder for image files. Only the file name decides what is a candidate;
+ * whether it really is an image is the decoder's call (a text file named .jpg is
+ * recorded as failed, not silently ignored).
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { FileFacts } from '../store/catalogue.js';
+
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
+  '.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif', '.bmp',
+]);
+
+export function isImageName(name: string): boolean {
+  return IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase());
+}
+
+/** Catalogue paths always use '/' so a collection moves between systems unchanged. */
+export function toCataloguePath(root: string, absolute: string): string {
+  const rel = path.relative(root, absolute);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return absolute.split(path.sep).join('/');
+  return rel.split(path.sep).join('/');
+}
+
+export function isUrl(p: string): boolean {
+  return /^https?:\/\//i.test(p);
+}
+
+/** Where a catalogue path lives on disk (relative paths are under the root). */
+export function resolveCataloguePath(root: string, p: string): string {
+  if (isUrl(p) || path.isAbsolute(p)) return p;
+  return path.join(root, ...p.split('/'));
+}
+
+/**
+ * Every image file under `root`, sorted for a stable order. Hidden folders
+ * (.simili, .git, ...) are skipped; unreadable folders are reported, not fatal.
+ */
+export async function scanFolder(root: string, onWarning?: (message: string) => void): Promise<FileFacts[]> {
+  const out: FileFacts[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      onWarning?.(`cannot read folder ${dir}: ${(err as Error).message}`);
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const abs = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(abs);
+      else if ((e.isFile() || e.isSymbolicLink()) && isImageName(e.name)) {
+        try {
+          const st = await fs.stat(abs);
+          if (st.isFile()) out.push({ path: toCataloguePath(root, abs), size: st.size, mtimeMs: Math.floor(st.mtimeMs) });
+        } catch {
+          // Vanished between readdir and stat: it simply is not part of this run.
+        }
+      }
+    }
+  };
+  await walk(root);
+  return out;
+}
