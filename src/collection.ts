@@ -18,9 +18,19 @@ import { runPipeline, type PipelineProgress } from './indexing/pipeline.js';
 import { SIDE_DATA_PRODUCERS, type CollectionSettings } from './indexing/side-data.js';
 import { isUrl, resolveCataloguePath, scanFolder, toCataloguePath } from './indexing/scan.js';
 import { exactTopK } from './search/exact.js';
+import { AnnSearcher, annConfig, type AnnIdentity } from './search/ann-searcher.js';
+import type { AnnSyncProgress, AnnSyncResult } from './search/ann-sync.js';
 import type { CatalogueStore, CodeMatrix, FailedImage, ImageRecord } from './store/catalogue.js';
 import { SqliteCatalogue } from './store/sqlite.js';
 import { integerInRange, numberInRange } from './validate.js';
+import { rerankHits } from './rerank/collection-rerank.js';
+import { validateRerankOptions, type RerankOptions } from './rerank/rerankers.js';
+import './categories/producers.js';
+import type { GateInfo } from './categories/gate.js';
+import { categoryGate, wantsGate, type CategoryOptions } from './categories/search-gate.js';
+import { syncLabels } from './categories/sync.js';
+import { addItems, removeItems, type AddOptions, type AddSummary } from './live/add.js';
+import { thumbnailOf } from './live/thumbnail.js';
 
 export const CATALOGUE_FILE = 'catalogue.sqlite';
 export const DEFAULT_COLLECTION_DIR = '.simili';
@@ -43,6 +53,8 @@ export interface IndexOptions {
   maxPixels?: number;
   signal?: AbortSignal;
   onProgress?: (p: PipelineProgress) => void;
+  /** Catalogue paths left for a later run (a watcher's files still being written). */
+  defer?: ReadonlySet<string>;
   /** Scan found this many files; lets a progress bar start before encoding does. */
   onPlan?: (plan: { total: number; toProcess: number; unchanged: number; removed: number }) => void;
 }
@@ -67,7 +79,9 @@ export type QueryInput =
   | { buffer: Buffer; name?: string }
   | { id: number };
 
-export interface SearchOptions {
+export interface SearchOptions extends CategoryOptions {
+  /** Also store the query image in the collection (after searching, so it cannot find itself). */
+  addQuery?: boolean;
   k?: number;
   /** Drop hits scoring below this cosine similarity. */
   threshold?: number;
@@ -75,6 +89,10 @@ export interface SearchOptions {
   excludeIds?: readonly number[];
   /** Scan only these images (by id): category gates, filters. */
   candidateIds?: readonly number[];
+  /** true: always scan every code; false: always use the ANN index; default: ANN above `settings.ann.threshold` images. */
+  exact?: boolean;
+  /** Second stage: re-order the top `topN` (default 100) by SSIM, SSIM/distance or the learned model. */
+  rerank?: RerankOptions;
 }
 
 export interface SearchHit {
@@ -92,7 +110,11 @@ export interface SearchResult {
   hits: SearchHit[];
   /** Images scanned. */
   scanned: number;
-  timings: { encodeMs: number; searchMs: number };
+  /** Present when the search was gated by categories (--by-category, --category). */
+  gate?: GateInfo;
+  /** The query image as stored by `addQuery`. */
+  added?: AddSummary;
+  timings: { encodeMs: number; searchMs: number; rerankMs?: number };
 }
 
 export interface CollectionInfo {
@@ -115,6 +137,7 @@ export class Collection {
   private encoderPromise: Promise<Encoder> | null = null;
   private matrixCache: { generation: number; matrix: CodeMatrix; rowOf: Map<number, number> } | null = null;
   private transformCache: { generation: number; transform: LearnedTransform | null } | null = null;
+  private annSearcher: AnnSearcher | null = null;
 
   private constructor(dir: string, store: CatalogueStore, encoderOptions: EncoderOptions) {
     this.dir = dir;
@@ -278,6 +301,7 @@ export class Collection {
     const byPath = new Map(existing.map((r) => [r.path, r]));
     const todo = [];
     for (const f of files) {
+      if (options.defer?.has(f.path)) continue;
       const r = byPath.get(f.path);
       const same = r && r.size === f.size && r.mtimeMs === f.mtimeMs;
       if (same && (r.status === 'failed' || (r.hash !== null && (await this.store.hasVector(r.hash, encoder.id))))) continue;
@@ -304,6 +328,8 @@ export class Collection {
     await Promise.all(producers.map((p) => p.close?.()));
     await this.store.pruneVectors();
     if (!result.aborted) await this.refitIfNeeded();
+    if (!result.aborted) await syncLabels(this, { signal: options.signal });
+    if (!result.aborted) await this.syncAnn({ onlyAboveThreshold: true });
     return {
       root,
       scanned: files.length,
@@ -361,19 +387,22 @@ export class Collection {
   }
 
   /** The query's code: encoded for outside images, read from the catalogue for an id. */
-  async queryCode(query: QueryInput): Promise<{ code: Float32Array; kind: SearchResult['query']['kind']; label: string; id?: number }> {
+  async queryCode(query: QueryInput): Promise<{ code: Float32Array; kind: SearchResult['query']['kind']; label: string; id?: number; bytes?: Buffer }> {
     if ('id' in query) {
       const image = await this.store.getImage(query.id);
       const code = image ? await this.store.getCode(query.id) : undefined;
       if (!image || !code) throw new SimiliError('NOT_FOUND', `No indexed image with id ${query.id} in ${this.dir}`);
       return { code, kind: 'id', label: image.path, id: image.id };
     }
-    if ('url' in query) return { code: await this.encodeImage(await fetchImage(query.url)), kind: 'url', label: query.url };
-    if ('buffer' in query) return { code: await this.encodeImage(query.buffer), kind: 'buffer', label: query.name ?? 'uploaded image' };
+    if ('url' in query) {
+      const fetched = await fetchImage(query.url);
+      return { code: await this.encodeImage(fetched), kind: 'url', label: query.url, bytes: fetched };
+    }
+    if ('buffer' in query) return { code: await this.encodeImage(query.buffer), kind: 'buffer', label: query.name ?? 'uploaded image', bytes: query.buffer };
     const bytes = await fs.readFile(query.path).catch((err: NodeJS.ErrnoException) => {
       throw new SimiliError(err.code === 'ENOENT' ? 'NOT_FOUND' : 'READ_ERROR', `Cannot read ${query.path}: ${err.message}`);
     });
-    return { code: await this.encodeImage(bytes), kind: 'path', label: query.path };
+    return { code: await this.encodeImage(bytes), kind: 'path', label: query.path, bytes };
   }
 
   async search(query: QueryInput, options: SearchOptions = {}): Promise<SearchResult> {
@@ -382,18 +411,41 @@ export class Collection {
     const t0 = performance.now();
     const q = await this.queryCode(query);
     const t1 = performance.now();
-    const hits = await this.searchCode(q.code, { ...options, k, threshold, excludeIds: [...(options.excludeIds ?? []), ...(q.id !== undefined ? [q.id] : [])] });
+    const excludeIds = [...(options.excludeIds ?? []), ...(q.id !== undefined ? [q.id] : [])];
+    let candidateIds = options.candidateIds;
+    let gate: GateInfo | undefined;
+    if (wantsGate(options)) {
+      const total = (await this.codes()).ids.length;
+      const decision = await categoryGate(this, { ...(q.id !== undefined ? { id: q.id } : {}), ...(q.bytes ? { bytes: q.bytes } : {}) }, { ...options, k, excludeIds, total });
+      gate = decision.gate;
+      if (decision.candidateIds) {
+        const allowed = new Set(decision.candidateIds);
+        candidateIds = candidateIds ? candidateIds.filter((id) => allowed.has(id)) : decision.candidateIds;
+      }
+    }
+    const rerank = options.rerank ? validateRerankOptions(options.rerank) : null;
+    const firstK = rerank && rerank.method !== 'none' ? Math.max(k, rerank.topN) : k;
+    const firstHits = await this.searchCode(q.code, { ...options, k: firstK, threshold, excludeIds, ...(candidateIds ? { candidateIds } : {}) });
     const t2 = performance.now();
+    const hits = rerank ? await rerankHits(this, q.bytes ? { buffer: q.bytes } : query, q.code, firstHits, rerank, k) : firstHits;
+    const t3 = performance.now();
+    const added = options.addQuery && q.kind !== 'id' ? await this.add([query]) : undefined;
     return {
       query: { kind: q.kind, label: q.label, ...(q.id !== undefined ? { id: q.id } : {}) },
       hits,
-      scanned: options.candidateIds ? options.candidateIds.length : (await this.codes()).ids.length,
-      timings: { encodeMs: t1 - t0, searchMs: t2 - t1 },
+      scanned: candidateIds ? candidateIds.length : await this.store.countImages('indexed'),
+      ...(gate ? { gate } : {}),
+      ...(added ? { added } : {}),
+      timings: { encodeMs: t1 - t0, searchMs: t2 - t1, ...(rerank ? { rerankMs: t3 - t2 } : {}) },
     };
   }
 
   /** Nearest images to a code already in this collection's space. */
   async searchCode(code: Float32Array, options: SearchOptions = {}): Promise<SearchHit[]> {
+    // A candidate subset is small by nature: scanned exactly.
+    if (!options.candidateIds && (await this.ann().useAnn(options.exact, await this.store.countImages('indexed')))) {
+      return this.annSearchCode(code, options);
+    }
     const { matrix, rowOf } = await this.matrix();
     if (matrix.ids.length === 0) return [];
     if (code.length !== matrix.dim) {
@@ -415,6 +467,44 @@ export class Collection {
     });
   }
 
+  private ann(): AnnSearcher {
+    this.annSearcher ??= new AnnSearcher(this.dir, this.store, () => this.annIdentity());
+    return this.annSearcher;
+  }
+
+  private async annIdentity(): Promise<AnnIdentity | null> {
+    const encoderId = await this.store.getMeta(META.encoderId);
+    if (encoderId === undefined) return null;
+    const transform = await this.store.getBlob(META.transform);
+    return { encoderId, codes: transform ?? (await this.store.getMeta(META.recipe)) ?? '', config: annConfig((await this.settings()).ann) };
+  }
+
+  /**
+   * Build or patch the ANN index now (a usearch graph in the collection folder; nothing for a
+   * store with its own index). After indexing this runs only above the ANN threshold.
+   */
+  async syncAnn(options: { onlyAboveThreshold?: boolean; onProgress?: (p: AnnSyncProgress) => void } = {}): Promise<AnnSyncResult | null> {
+    if (options.onlyAboveThreshold && !(await this.ann().useAnn(undefined, await this.store.countImages('indexed')))) return null;
+    return this.ann().sync(options.onProgress);
+  }
+
+  private async annSearchCode(code: Float32Array, options: SearchOptions): Promise<SearchHit[]> {
+    const [first] = await this.store.listImages({ status: 'indexed', limit: 1 });
+    const sample = first ? await this.store.getCode(first.id) : undefined;
+    if (!sample) return [];
+    if (code.length !== sample.length) {
+      throw new SimiliError('ENCODER_MISMATCH', `Query code has ${code.length} dimensions but collection ${this.dir} has ${sample.length}: it was encoded with another encoder`);
+    }
+    const top = await this.ann().search(code, options.k ?? 10, new Set(options.excludeIds ?? []));
+    const kept = top.filter((t) => t.score >= (options.threshold ?? -Infinity));
+    const records = new Map((await this.store.getImages(kept.map((t) => t.id))).map((r) => [r.id, r]));
+    const root = (await this.root()) ?? this.dir;
+    return kept.flatMap((t, i) => {
+      const r = records.get(t.id);
+      return r ? [{ rank: i + 1, id: r.id, path: r.path, location: resolveCataloguePath(root, r.path), score: t.score }] : [];
+    });
+  }
+
   async images(options: { status?: ImageRecord['status']; limit?: number; offset?: number } = {}): Promise<ImageRecord[]> {
     return this.store.listImages(options);
   }
@@ -424,6 +514,36 @@ export class Collection {
     if (isUrl(file)) return file;
     const root = (await this.root()) ?? this.dir;
     return toCataloguePath(root, path.resolve(file));
+  }
+
+  /**
+   * Add files, URLs or in-memory images in place (no rebuild): encoded, labelled and stored
+   * like indexed ones; files under the root keep root-relative paths, URLs are their own identity.
+   */
+  async add(items: ReadonlyArray<string | QueryInput>, options: AddOptions = {}): Promise<AddSummary> {
+    const stored = await this.recipe();
+    const encoder = await this.adoptRecipe(stored ? undefined : options.recipe, false);
+    const settings = await this.settings();
+    return addItems(this, items, {
+      ...options,
+      encoder,
+      toCode: await this.toCode(),
+      producers: SIDE_DATA_PRODUCERS.filter((p) => p.enabled(settings)),
+      afterWrite: async () => {
+        await this.refitIfNeeded();
+        await syncLabels(this);
+      },
+    });
+  }
+
+  /** Remove images (catalogue paths, files, folders or URLs) in place; returns how many went. */
+  async remove(paths: readonly string[]): Promise<number> {
+    return removeItems(this, paths);
+  }
+
+  /** A small WebP preview of an image (made and cached on first use when missing). */
+  async thumbnail(id: number): Promise<Buffer | null> {
+    return thumbnailOf(this, id);
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -210,6 +210,28 @@ test('HTTP errors are DOWNLOAD_FAILED and leave nothing behind', async () => {
     assert.match(err.message, /HTTP 404/);
     assert.deepEqual(listFiles(cacheDir), []);
   } finally {
+    await close(server);
+  }
+});
+
+test('a stalled download times out as DOWNLOAD_FAILED and leaves nothing behind', async () => {
+  const { asset, bytes } = fakeAsset();
+  const open = new Set<ServerResponse>();
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': bytes.length });
+    res.write(bytes.subarray(0, 1000));
+    open.add(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    const dir = tempDir();
+    const url = `http://127.0.0.1:${port}/${asset.file}`;
+    const err = await rejectsWith(downloadAsset(asset, { dir, url, idleTimeoutMs: 300 }), 'DOWNLOAD_FAILED');
+    assert.match(err.message, /no data for 300 ms/);
+    assert.deepEqual(listFiles(dir), []);
+  } finally {
+    for (const res of open) res.destroy();
     await close(server);
   }
 });

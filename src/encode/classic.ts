@@ -63,22 +63,19 @@ const BLOCKS = [
 export const CLASSIC_DIM = BLOCKS.reduce((sum, b) => sum + b.dim, 0);
 
 export function createClassicEncoder(): Encoder {
-  let closed = false;
   return {
     id: recipeEncoderId(RECIPE),
     dim: CLASSIC_DIM,
     description: `classic colour+texture: HSV histograms (1+2x2), colour layout DCT, edge orientation (1+4x4), LBP (1+2x2); shorter side ${SHORT_SIDE}px; ${CLASSIC_DIM}-d`,
     maxSide: MAX_SIDE,
     async encodeBatch(images: RgbImage[]): Promise<Float32Array[]> {
-      if (closed) throw invalidParameter('encoder', 'an open encoder', 'closed');
       if (!Array.isArray(images)) throw invalidParameter('images', 'an array of RGB images', images);
       const out: Float32Array[] = [];
       for (const img of images) out.push(classicDescriptor(await toWorkingSize(img)));
       return out;
     },
-    async close(): Promise<void> {
-      closed = true;
-    },
+    // Nothing to release: no model, no native session.
+    async close(): Promise<void> {},
   };
 }
 
@@ -135,10 +132,6 @@ function cell2(x: number, y: number, width: number, height: number): number {
 function colourHistograms({ data, width, height }: RgbImage): Float32Array[] {
   const global = new Float32Array(COLOUR_BINS);
   const grid = new Float32Array(4 * COLOUR_BINS);
-  const add = (bin: number, w: number, cell: number): void => {
-    global[bin] += w;
-    grid[cell * COLOUR_BINS + bin] += w;
-  };
   for (let y = 0; y < height; y++) {
     const rowCell = 2 * y >= height ? 2 : 0;
     const halfWidth = width / 2;
@@ -152,9 +145,11 @@ function colourHistograms({ data, width, height }: RgbImage): Float32Array[] {
       const min = r < g ? (r < b ? r : b) : g < b ? g : b;
       const chroma = max - min;
       const s = max > 0 ? chroma / max : 0;
-      const cell = rowCell + (x >= halfWidth ? 1 : 0);
+      const cellOffset = (rowCell + (x >= halfWidth ? 1 : 0)) * COLOUR_BINS;
       if (s < GREY_SATURATION || max < GREY_VALUE) {
-        add(HUE_BINS * SAT_BINS * VAL_BINS + Math.min(GREY_BINS - 1, Math.floor(max * GREY_BINS)), 1, cell);
+        const bin = HUE_BINS * SAT_BINS * VAL_BINS + Math.min(GREY_BINS - 1, Math.floor(max * GREY_BINS));
+        global[bin] += 1;
+        grid[cellOffset + bin] += 1;
         continue;
       }
       let h: number;
@@ -168,8 +163,12 @@ function colourHistograms({ data, width, height }: RgbImage): Float32Array[] {
       const sBin = Math.min(SAT_BINS - 1, Math.floor(((s - GREY_SATURATION) / (1 - GREY_SATURATION)) * SAT_BINS));
       const vBin = Math.min(VAL_BINS - 1, Math.floor(((max - GREY_VALUE) / (1 - GREY_VALUE)) * VAL_BINS));
       const rest = (sBin * VAL_BINS + vBin) * HUE_BINS;
-      add(rest + (h0 % HUE_BINS), 1 - frac, cell);
-      add(rest + ((h0 + 1) % HUE_BINS), frac, cell);
+      const bin0 = rest + (h0 % HUE_BINS);
+      const bin1 = rest + ((h0 + 1) % HUE_BINS);
+      global[bin0] += 1 - frac;
+      global[bin1] += frac;
+      grid[cellOffset + bin0] += 1 - frac;
+      grid[cellOffset + bin1] += frac;
     }
   }
   normaliseRegions(global, COLOUR_BINS);

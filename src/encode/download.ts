@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { SimiliError, errorMessage } from '../errors.js';
-import { nonEmptyString } from '../validate.js';
+import { integerInRange, nonEmptyString } from '../validate.js';
 import type { ModelAsset } from './manifest.js';
 
 export type DownloadProgress = (received: number, total: number | null) => void;
@@ -18,7 +18,11 @@ export interface DownloadOptions {
   /** Overrides `asset.url` (a mirror, or a local server in tests). */
   url?: string;
   onProgress?: DownloadProgress;
+  /** Give up when no byte arrives for this long (default 60 s): a stalled mirror must not hang indexing. */
+  idleTimeoutMs?: number;
 }
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
 /** Resolves to the final path. Throws MODEL_UNAVAILABLE, DOWNLOAD_FAILED or CHECKSUM_MISMATCH. */
 export async function downloadAsset(asset: ModelAsset, options: DownloadOptions): Promise<string> {
@@ -28,10 +32,28 @@ export async function downloadAsset(asset: ModelAsset, options: DownloadOptions)
     throw new SimiliError('MODEL_UNAVAILABLE', `No download URL is known for ${asset.file}`);
   }
   nonEmptyString('url', url);
+  const idleTimeoutMs = integerInRange('idleTimeoutMs', options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, 1, 3_600_000);
   const dest = path.join(dir, ...asset.file.split('/'));
+  const abort = new AbortController();
+  const idle = setTimeout(() => abort.abort(new Error(`no data for ${idleTimeoutMs} ms`)), idleTimeoutMs);
+  try {
+    return await fetchInto(asset, url, dest, abort.signal, () => idle.refresh(), options.onProgress);
+  } finally {
+    clearTimeout(idle);
+  }
+}
+
+async function fetchInto(
+  asset: ModelAsset,
+  url: string,
+  dest: string,
+  signal: AbortSignal,
+  stillAlive: () => void,
+  onProgress: DownloadProgress | undefined,
+): Promise<string> {
   let response: Response;
   try {
-    response = await fetch(url);
+    response = await fetch(url, { signal });
   } catch (err) {
     // fetch rejects only when no HTTP exchange happened at all: offline, DNS, refused.
     throw new SimiliError('MODEL_UNAVAILABLE', `Could not reach ${url}: ${describeFetchError(err)}`, { cause: err });
@@ -52,10 +74,11 @@ export async function downloadAsset(asset: ModelAsset, options: DownloadOptions)
   try {
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        stillAlive();
         hash.update(chunk);
         await file.write(chunk);
         received += chunk.length;
-        options.onProgress?.(received, total);
+        onProgress?.(received, total);
       }
     } catch (err) {
       throw new SimiliError('DOWNLOAD_FAILED', `Downloading ${url} failed after ${received} bytes: ${errorMessage(err)}`, { cause: err });

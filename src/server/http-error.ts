@@ -58,3 +58,9 @@ export function toHttpError(err: unknown): HttpError {
 export function errorBody(err: HttpError): ErrorBody {
   return { error: { code: err.code, message: err.message } };
 }
+
+/** A failure recorded as a code string (catalogue rows, add summaries) -> the same HTTP mapping. */
+export function fromRecordedError(code: string, message: string): HttpError {
+  const known = Object.hasOwn(STATUS_OF, code) ? (code as ErrorCode) : undefined;
+  return known ? new HttpError(STATUS_OF[known], known, message) : new HttpError(422, 'CORRUPT_IMAGE', message);
+}

@@ -16,3 +16,10 @@ process.env.SIMILI_MODELS_DIR = MODELS_DIR;
 export function tempDir(prefix = 'simili-test-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
+
+/** Running the CLI from source in a child process, from any working directory. */
+export const CLI = path.join(ROOT, 'src', 'cli', 'main.ts');
+export const TSX_IMPORT = import.meta.resolve('tsx');
+export function cliArgs(...args: string[]): string[] {
+  return ['--import', TSX_IMPORT, CLI, ...args];
+}

@@ -41,7 +41,7 @@ export class ConvLayer {
   private geometry!: ConvGeometry;
   private cols = new Float32Array(0);
   private weightT = new Float32Array(0);
-  private input = new Float32Array(0);
+  private input: Float32Array = new Float32Array(0);
   private output = new Float32Array(0);
   private dInput = new Float32Array(0);
 

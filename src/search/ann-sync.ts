@@ -1,0 +1,317 @@
+/**
+ * A collection's ANN index on disk, kept in step with its catalogue.
+ *
+ * Three files in the collection folder, named after the encoder so a recipe change never
+ * reads a stale graph: `ann-<h>.usearch` (the graph), `ann-<h>.keys` (id and a hash prefix
+ * per vector, id order: what the graph holds, so a diff against the catalogue finds what
+ * to add and remove) and `ann-<h>.json` (catalogue generation it matches, settings, and how
+ * many deletes it carries). Each is written to a temporary name and renamed, the JSON
+ * last; a torn set (graph and keys disagree on the count) is rebuilt.
+ *
+ * Memory: vectors are read from the catalogue 1024 at a time, never as one matrix; the
+ * diff holds 16 bytes per image.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { CatalogueStore } from '../store/catalogue.js';
+import { AnnIndex, meanRow, type AnnMatch, type AnnSettings } from './ann.js';
+
+/** Rebuild instead of patching once this share of the graph is tombstones (usearch never reclaims them). */
+export const COMPACT_RATIO = 0.2;
+const PAGE = 5000;
+const ADD_CHUNK = 1024;
+const FORMAT = 1;
+
+interface Sidecar {
+  format: number;
+  encoderId: string;
+  /** Identity of the codes (encoder + learned post-processing): a change means every code changed. */
+  codesVersion: string;
+  dim: number;
+  settings: AnnSettings;
+  generation: number;
+  count: number;
+  /** Vectors removed since the last full build (tombstones in the graph). */
+  deleted: number;
+  centre: number[] | null;
+}
+
+export interface AnnSyncResult {
+  added: number;
+  removed: number;
+  rebuilt: boolean;
+  seconds: number;
+}
+
+export interface AnnSyncProgress {
+  phase: 'scan' | 'build' | 'update';
+  done: number;
+  total: number;
+}
+
+/** 52 bits of a sha256 hex: exact in a double, and collisions only matter for one id's own change. */
+function hashPrefix(hash: string | null): number {
+  return hash ? parseInt(hash.slice(0, 13), 16) : -1;
+}
+
+/** Growable (id, hash prefix) pairs. */
+class KeyList {
+  data: Float64Array = new Float64Array(2048);
+  length = 0;
+  push(id: number, prefix: number): void {
+    if (this.length * 2 + 2 > this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length * 2] = id;
+    this.data[this.length * 2 + 1] = prefix;
+    this.length++;
+  }
+  static from(data: Float64Array): KeyList {
+    const k = new KeyList();
+    k.data = data;
+    k.length = data.length / 2;
+    return k;
+  }
+  view(): Float64Array {
+    return this.data.subarray(0, this.length * 2);
+  }
+}
+
+export function annFileBase(dir: string, encoderId: string): string {
+  const h = createHash('sha256').update(encoderId).digest('hex').slice(0, 12);
+  return path.join(dir, `ann-${h}`);
+}
+
+async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(tmp, data);
+  await fs.rename(tmp, file);
+}
+
+export class CollectionAnn {
+  private readonly base: string;
+  private ann: AnnIndex | null = null;
+  private keys: KeyList | null = null;
+  private sidecar: Sidecar | null = null;
+
+  constructor(
+    dir: string,
+    private readonly store: CatalogueStore,
+    private readonly encoderId: string,
+    private readonly codesVersion: string,
+    private readonly settings: AnnSettings,
+  ) {
+    this.base = annFileBase(dir, encoderId);
+  }
+
+  get files(): { graph: string; keys: string; meta: string } {
+    return { graph: `${this.base}.usearch`, keys: `${this.base}.keys`, meta: `${this.base}.json` };
+  }
+
+  /** Vectors in the graph (after the last sync). */
+  get size(): number {
+    return this.ann?.size ?? 0;
+  }
+
+  private matches(s: Sidecar): boolean {
+    return s.format === FORMAT && s.encoderId === this.encoderId && s.codesVersion === this.codesVersion &&
+      JSON.stringify(s.settings) === JSON.stringify(this.settings);
+  }
+
+  /** The saved graph if it is this collection's and whole; memory-mapped, so opening is instant. */
+  private openSaved(): void {
+    const f = this.files;
+    if (!existsSync(f.meta) || !existsSync(f.graph) || !existsSync(f.keys)) return;
+    try {
+      const s = JSON.parse(readFileSync(f.meta, 'utf8')) as Sidecar;
+      if (!this.matches(s)) return;
+      const raw = readFileSync(f.keys);
+      const keyData = new Float64Array(raw.byteLength / 8);
+      new Uint8Array(keyData.buffer).set(raw);
+      const ann = AnnIndex.open(f.graph, s.dim, s.settings, { view: true, centre: s.centre ? Float32Array.from(s.centre) : null });
+      if (ann.size !== keyData.length / 2 || ann.size !== s.count) return;
+      this.ann = ann;
+      this.keys = KeyList.from(keyData);
+      this.sidecar = s;
+    } catch {
+      // Unreadable or torn: the caller rebuilds.
+    }
+  }
+
+  /** What the catalogue holds now: (id, hash prefix) of every indexed image, id order. */
+  private async scan(onProgress?: (p: AnnSyncProgress) => void): Promise<KeyList> {
+    const total = await this.store.countImages('indexed');
+    const out = new KeyList();
+    let lastId = -Infinity;
+    let sorted = true;
+    for (let offset = 0; ; offset += PAGE) {
+      const page = await this.store.listImages({ status: 'indexed', limit: PAGE, offset });
+      for (const r of page) {
+        if (r.id < lastId) sorted = false;
+        lastId = r.id;
+        out.push(r.id, hashPrefix(r.hash));
+      }
+      onProgress?.({ phase: 'scan', done: out.length, total });
+      if (page.length < PAGE) break;
+    }
+    if (!sorted) {
+      const order = Array.from({ length: out.length }, (_, i) => i).sort((a, b) => out.data[a * 2]! - out.data[b * 2]!);
+      const next = new KeyList();
+      for (const i of order) next.push(out.data[i * 2]!, out.data[i * 2 + 1]!);
+      return next;
+    }
+    return out;
+  }
+
+  /** Codes of `ids` in chunks, added to `ann`; ids without a code (removed meanwhile) are dropped from `keys`. */
+  private async addFromStore(ann: AnnIndex, ids: readonly number[], onChunk: (done: number) => void): Promise<Set<number>> {
+    const missing = new Set<number>();
+    for (let start = 0; start < ids.length; start += ADD_CHUNK) {
+      const chunk = ids.slice(start, start + ADD_CHUNK);
+      const got: number[] = [];
+      const data = new Float32Array(chunk.length * ann.dim);
+      for (const id of chunk) {
+        const code = await this.store.getCode(id);
+        if (!code || code.length !== ann.dim) {
+          missing.add(id);
+          continue;
+        }
+        data.set(code, got.length * ann.dim);
+        got.push(id);
+      }
+      ann.add(got, data.subarray(0, got.length * ann.dim));
+      onChunk(Math.min(start + ADD_CHUNK, ids.length));
+    }
+    return missing;
+  }
+
+  /** A fresh graph over every current image: first build, settings change, or compaction. */
+  private async build(current: KeyList, onProgress?: (p: AnnSyncProgress) => void): Promise<KeyList> {
+    const ids = Array.from({ length: current.length }, (_, i) => current.data[i * 2]!);
+    // Dimension and (for bits) the centre come from the first codes.
+    const sample: Float32Array[] = [];
+    for (const id of ids.slice(0, 2000)) {
+      const c = await this.store.getCode(id);
+      if (c) sample.push(c);
+    }
+    const dim = sample[0]?.length ?? 0;
+    if (dim === 0) {
+      this.ann = null;
+      return new KeyList();
+    }
+    let centre: Float32Array | null = null;
+    if (this.settings.quantisation === 'b1') {
+      const flat = new Float32Array(sample.length * dim);
+      sample.forEach((c, i) => flat.set(c, i * dim));
+      centre = meanRow(flat, sample.length, dim);
+    }
+    const ann = new AnnIndex(dim, this.settings, { centre });
+    const missing = await this.addFromStore(ann, ids, (done) => onProgress?.({ phase: 'build', done, total: ids.length }));
+    this.ann = ann;
+    if (missing.size === 0) return current;
+    const kept = new KeyList();
+    for (let i = 0; i < current.length; i++) if (!missing.has(current.data[i * 2]!)) kept.push(current.data[i * 2]!, current.data[i * 2 + 1]!);
+    return kept;
+  }
+
+  /**
+   * Bring the graph in step with the catalogue: nothing when the generation matches,
+   * a patch (remove + add) for ordinary changes, a rebuild when stale or too holed.
+   */
+  async sync(onProgress?: (p: AnnSyncProgress) => void): Promise<AnnSyncResult> {
+    const started = performance.now();
+    const generation = await this.store.generation();
+    if (!this.ann) this.openSaved();
+    const result: AnnSyncResult = { added: 0, removed: 0, rebuilt: false, seconds: 0 };
+    if (this.ann && this.sidecar?.generation === generation) return result;
+
+    const current = await this.scan(onProgress);
+    const old = this.ann && this.keys ? this.keys : null;
+    const toRemove: number[] = [];
+    const toAdd: number[] = [];
+    if (old) {
+      // Merge join: both lists are in id order.
+      let i = 0, j = 0;
+      while (i < old.length || j < current.length) {
+        const oid = i < old.length ? old.data[i * 2]! : Infinity;
+        const cid = j < current.length ? current.data[j * 2]! : Infinity;
+        if (oid === cid) {
+          if (old.data[i * 2 + 1] !== current.data[j * 2 + 1]) {
+            toRemove.push(oid);
+            toAdd.push(cid);
+          }
+          i++; j++;
+        } else if (oid < cid) {
+          toRemove.push(oid);
+          i++;
+        } else {
+          toAdd.push(cid);
+          j++;
+        }
+      }
+    }
+    const deleted = (this.sidecar?.deleted ?? 0) + toRemove.length;
+    let keys: KeyList;
+    if (!old || !this.ann || deleted > COMPACT_RATIO * Math.max(current.length, 1)) {
+      keys = await this.build(current, onProgress);
+      result.rebuilt = true;
+      result.added = keys.length;
+      this.sidecar = null;
+    } else {
+      const ann = this.ann;
+      result.removed = ann.remove(toRemove);
+      const missing = await this.addFromStore(ann, toAdd, (done) => onProgress?.({ phase: 'update', done, total: toAdd.length }));
+      result.added = toAdd.length - missing.size;
+      keys = current;
+      if (missing.size > 0) {
+        keys = new KeyList();
+        for (let i = 0; i < current.length; i++) if (!missing.has(current.data[i * 2]!)) keys.push(current.data[i * 2]!, current.data[i * 2 + 1]!);
+      }
+    }
+    this.keys = keys;
+    if (this.ann) {
+      this.sidecar = {
+        format: FORMAT,
+        encoderId: this.encoderId,
+        codesVersion: this.codesVersion,
+        dim: this.ann.dim,
+        settings: this.settings,
+        generation,
+        count: this.ann.size,
+        deleted: result.rebuilt ? 0 : deleted,
+        centre: this.ann.centre ? Array.from(this.ann.centre) : null,
+      };
+      await this.save();
+    }
+    result.seconds = (performance.now() - started) / 1000;
+    return result;
+  }
+
+  private async save(): Promise<void> {
+    if (!this.ann || !this.keys || !this.sidecar) return;
+    const f = this.files;
+    const tmp = `${f.graph}.${process.pid}.tmp`;
+    this.ann.save(tmp);
+    await fs.rename(tmp, f.graph);
+    const k = this.keys.view();
+    await writeAtomic(f.keys, new Uint8Array(k.buffer, k.byteOffset, k.byteLength));
+    await writeAtomic(f.meta, JSON.stringify(this.sidecar));
+  }
+
+  /** Nearest ids by the graph's (approximate) scores; call `sync` first. */
+  search(query: Float32Array, count: number): AnnMatch[] {
+    return this.ann ? this.ann.search(query, count) : [];
+  }
+
+  /** Delete the files (e.g. the collection was cleared). */
+  async drop(): Promise<void> {
+    this.ann = null;
+    this.keys = null;
+    this.sidecar = null;
+    const f = this.files;
+    await Promise.all([f.graph, f.keys, f.meta].map((p) => fs.rm(p, { force: true })));
+  }
+}

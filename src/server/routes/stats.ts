@@ -1,0 +1,42 @@
+/** GET /api/stats: what the collection holds and how it was encoded (the page shows this). */
+import path from 'node:path';
+import { Hono } from 'hono';
+import type { ServerDeps } from '../deps.js';
+import { SEARCH_PARAMS } from '../search-options.js';
+
+export interface StatsResponse {
+  name: string;
+  images: number;
+  indexed: number;
+  failed: number;
+  dim: number | null;
+  encoderId: string | null;
+  /** Human name of the model(s): 'mobilenetv2-tf', 'classic', ... */
+  model: string | null;
+  recipe: { name: string; kind: string; models: string[] } | null;
+  features: { write: boolean; urlQueries: boolean; searchParams: readonly string[] };
+  limits: { maxBodyBytes: number; maxK: number; timeoutMs: number };
+}
+
+export function statsRoutes(deps: ServerDeps): Hono {
+  const app = new Hono();
+  app.get('/', async (c) => {
+    const info = await deps.collection.info();
+    const recipe = info.recipe;
+    const body: StatsResponse = {
+      // The folder name only: absolute paths of the server's disk are not the client's business.
+      name: path.basename(info.root ?? info.dir),
+      images: info.images,
+      indexed: info.indexed,
+      failed: info.failed,
+      dim: info.dim,
+      encoderId: info.encoderId,
+      model: recipe ? (recipe.kind === 'classic' ? 'classic' : recipe.models.join('+')) : null,
+      recipe: recipe ? { name: recipe.name, kind: recipe.kind, models: [...recipe.models] } : null,
+      features: { write: deps.options.token !== undefined, urlQueries: deps.options.allowUrlQueries, searchParams: SEARCH_PARAMS },
+      limits: { maxBodyBytes: deps.options.maxBodyBytes, maxK: deps.options.maxK, timeoutMs: deps.options.timeoutMs },
+    };
+    return c.json(body);
+  });
+  return app;
+}

@@ -1,0 +1,46 @@
+/** Loose request parameters -> the library's SearchOptions, each checked with validate.ts. */
+import type { SearchOptions } from '../collection.js';
+import { invalidParameter } from '../errors.js';
+import { HttpError } from './http-error.js';
+import { optionalInteger, optionalNumber } from './params.js';
+
+/** Parameters a search request may carry besides the query image itself. */
+export const SEARCH_PARAMS = ['k', 'threshold', 'byCategory', 'topCategories', 'category', 'exact'] as const;
+
+export type ServerSearchOptions = Pick<SearchOptions, 'threshold' | 'byCategory' | 'topCategories' | 'category' | 'exact'> & { k: number };
+
+export function searchOptions(params: Record<string, unknown>, maxK: number): ServerSearchOptions {
+  const unknown = Object.keys(params).filter((key) => !(SEARCH_PARAMS as readonly string[]).includes(key));
+  if (unknown.length > 0) {
+    throw new HttpError(400, 'INVALID_PARAMETER', `Unknown parameter ${unknown.map((u) => JSON.stringify(u)).join(', ')}: expected url, id, ${SEARCH_PARAMS.join(', ')}`);
+  }
+  const k = optionalInteger('k', params.k, 1, maxK) ?? 10;
+  const threshold = optionalNumber('threshold', params.threshold, -1, 1);
+  const byCategory = optionalBoolean('byCategory', params.byCategory);
+  const topCategories = optionalInteger('topCategories', params.topCategories, 1, 100);
+  const category = optionalText('category', params.category);
+  const exact = optionalBoolean('exact', params.exact);
+  return {
+    k,
+    ...(threshold !== undefined ? { threshold } : {}),
+    ...(byCategory !== undefined ? { byCategory } : {}),
+    ...(topCategories !== undefined ? { topCategories } : {}),
+    ...(category !== undefined ? { category } : {}),
+    ...(exact !== undefined ? { exact } : {}),
+  };
+}
+
+/** true/false from JSON, or 'true'/'false'/'1'/'0' from a query string or form. */
+function optionalBoolean(name: string, value: unknown): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw invalidParameter(name, 'true or false', value);
+}
+
+function optionalText(name: string, value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string' || value.length > 200) throw invalidParameter(name, 'a string of at most 200 characters', value);
+  return value;
+}

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { Collection } from '../src/collection.js';
+import { presetRecipe } from '../src/encode/recipe.js';
+import { AnnIndex, annSettings, ANN_QUANTISATIONS } from '../src/search/ann.js';
+import { CollectionAnn } from '../src/search/ann-sync.js';
+import { exactTopK } from '../src/search/exact.js';
+import { SqliteCatalogue } from '../src/store/sqlite.js';
+import type { CodeMatrix } from '../src/store/catalogue.js';
+import { rng, writeImageFolder } from './helpers/images.js';
+import { tempDir } from './helpers/paths.js';
+
+/** Clustered, L2-normalised, mostly positive vectors: the shape of CNN codes. */
+function clustered(n: number, dim: number, seed = 1): Float32Array {
+  const rand = rng(seed);
+  const centres = Array.from({ length: 20 }, () => Float32Array.from({ length: dim }, () => rand() ** 3));
+  const data = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    const c = centres[i % centres.length]!;
+    let norm = 0;
+    for (let j = 0; j < dim; j++) {
+      const v = Math.max(0, c[j]! + (rand() - 0.5) * 0.4);
+      data[i * dim + j] = v;
+      norm += v * v;
+    }
+    norm = Math.sqrt(norm) || 1;
+    for (let j = 0; j < dim; j++) data[i * dim + j]! /= norm;
+  }
+  return data;
+}
+
+function recallAt10(ann: AnnIndex, matrix: CodeMatrix, queries: number): number {
+  let hits = 0;
+  for (let q = 0; q < queries; q++) {
+    const query = matrix.data.subarray(q * matrix.dim, (q + 1) * matrix.dim);
+    const truth = new Set(exactTopK(matrix, query, 10).map((t) => matrix.ids[t.row]));
+    // As search does: 100 candidates from the graph, re-scored exactly.
+    const cand = ann.search(query, 100).map((m) => m.id);
+    const rescored = cand.map((id) => {
+      const row = id - 1;
+      let d = 0;
+      for (let j = 0; j < matrix.dim; j++) d += matrix.data[row * matrix.dim + j]! * query[j]!;
+      return { id, d };
+    }).sort((a, b) => b.d - a.d).slice(0, 10);
+    hits += rescored.filter((r) => truth.has(r.id)).length;
+  }
+  return hits / (queries * 10);
+}
+
+test('AnnIndex: every quantisation finds the exact top 10 after re-scoring; save, view, remove', () => {
+  const n = 3000, dim = 48;
+  const data = clustered(n, dim);
+  const ids = Int32Array.from({ length: n }, (_, i) => i + 1);
+  const matrix: CodeMatrix = { ids, dim, data };
+  const dir = tempDir();
+  for (const quantisation of ANN_QUANTISATIONS) {
+    const ann = new AnnIndex(dim, annSettings({ quantisation }), quantisation === 'b1' ? { centre: new Float32Array(dim).fill(1 / Math.sqrt(dim)) } : {});
+    ann.add(ids, data, 1);
+    assert.equal(ann.size, n);
+    const recall = recallAt10(ann, matrix, 50);
+    assert.ok(recall >= (quantisation === 'b1' ? 0.5 : 0.95), `${quantisation} recall ${recall}`);
+    const file = path.join(dir, `${quantisation}.usearch`);
+    ann.save(file);
+    const viewed = AnnIndex.open(file, dim, ann.settings, { view: true, centre: ann.centre });
+    assert.equal(viewed.size, n);
+    assert.deepEqual(viewed.search(data.subarray(0, dim), 5).map((m) => m.id), ann.search(data.subarray(0, dim), 5).map((m) => m.id));
+    // A view is read-only in usearch: removing loads it first.
+    assert.equal(viewed.remove([1, 2, 3]), 3);
+    assert.equal(viewed.size, n - 3);
+    assert.ok(!viewed.search(data.subarray(0, dim), 10).some((m) => m.id <= 3));
+  }
+});
+
+test('annSettings rejects bad values with the uniform message', () => {
+  assert.throws(() => annSettings({ quantisation: 'f8' as never }), /Expected one of f32, f16, i8, b1 for ann.quantisation but received "f8"/);
+  assert.throws(() => annSettings({ connectivity: 1 }), /Expected an integer between 2 and 256 for ann.connectivity/);
+});
+
+async function fillCatalogue(store: SqliteCatalogue, data: Float32Array, dim: number, from: number, to: number, tag = ''): Promise<void> {
+  const indexed = [];
+  for (let i = from; i < to; i++) {
+    const hash = (tag + i.toString(16)).padStart(64, '0');
+    const code = data.slice(i * dim, (i + 1) * dim);
+    indexed.push({
+      image: { path: `img/${i}.jpg`, size: 1, mtimeMs: 1, hash, width: 1, height: 1, format: 'jpeg' },
+      vector: { hash, encoderId: 'test', raw: code, code },
+    });
+  }
+  await store.writeBatch({ indexed, failed: [] });
+}
+
+test('CollectionAnn: built once, patched on add/remove/change, compacted, reopened from disk', async () => {
+  const dir = tempDir();
+  const store = new SqliteCatalogue(path.join(dir, 'catalogue.sqlite'));
+  const dim = 32, n = 1000;
+  const data = clustered(n + 200, dim, 7);
+  await fillCatalogue(store, data, dim, 0, n);
+  const settings = annSettings({ quantisation: 'f32' });
+  const ann = new CollectionAnn(dir, store, 'test', 'v1', settings);
+  const first = await ann.sync();
+  assert.equal(first.rebuilt, true);
+  assert.equal(first.added, n);
+  assert.ok(existsSync(ann.files.graph) && existsSync(ann.files.keys) && existsSync(ann.files.meta));
+  assert.deepEqual(await ann.sync(), { added: 0, removed: 0, rebuilt: false, seconds: 0 });
+
+  // Another process (a new instance) memory-maps the saved graph without rebuilding.
+  const reopened = new CollectionAnn(dir, store, 'test', 'v1', settings);
+  assert.equal((await reopened.sync()).rebuilt, false);
+  assert.equal(reopened.size, n);
+
+  // Add 100, remove 50, change one image's bytes: a patch, not a rebuild.
+  await fillCatalogue(store, data, dim, n, n + 100);
+  await store.removeImages(Array.from({ length: 50 }, (_, i) => `img/${i}.jpg`));
+  await fillCatalogue(store, data, dim, n + 150, n + 151, 'c');
+  const changedId = (await store.getImage(`img/${n + 150}.jpg`))!.id;
+  const patch = await reopened.sync();
+  assert.equal(patch.rebuilt, false);
+  assert.equal(patch.removed, 50);
+  assert.equal(patch.added, 101);
+  assert.equal(reopened.size, n + 51);
+  const q = data.subarray((n + 150) * dim, (n + 151) * dim);
+  assert.equal(reopened.search(q, 1)[0]!.id, changedId);
+
+  // Removing more than a fifth of the graph rebuilds it, which drops the tombstones.
+  await store.removeImages(Array.from({ length: 300 }, (_, i) => `img/${100 + i}.jpg`));
+  const compacted = await reopened.sync();
+  assert.equal(compacted.rebuilt, true);
+  assert.equal(reopened.size, n + 51 - 300);
+
+  // New codes (post-processing re-learned) make the saved graph stale.
+  const refit = new CollectionAnn(dir, store, 'test', 'v2', settings);
+  assert.equal((await refit.sync()).rebuilt, true);
+  await store.close();
+});
+
+test('Collection: --exact bypasses the ANN, exact: false forces it, and both agree', async () => {
+  const dir = tempDir();
+  const photos = path.join(dir, 'photos');
+  await writeImageFolder(photos, 24, 4);
+  const c = await Collection.open(path.join(dir, 'col'), { create: true });
+  await c.index(photos, { recipe: presetRecipe('classic'), batchSize: 8 });
+  const byExact = await c.search({ id: 1 }, { k: 5, exact: true });
+  const byAnn = await c.search({ id: 1 }, { k: 5, exact: false });
+  assert.deepEqual(byAnn.hits.map((h) => h.id), byExact.hits.map((h) => h.id));
+  byAnn.hits.forEach((h, i) => assert.ok(Math.abs(h.score - byExact.hits[i]!.score) < 1e-5));
+  assert.ok(!byAnn.hits.some((h) => h.id === 1));
+  // A small collection stays exact by default and writes no graph.
+  await c.updateSettings({ ann: { threshold: 1_000_000 } });
+  assert.equal(await c.syncAnn({ onlyAboveThreshold: true }), null);
+  await c.close();
+});

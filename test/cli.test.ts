@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { cliArgs, DATASETS_DIR, tempDir } from './helpers/paths.js';
+
+function simili(cwd: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, cliArgs(...args), { cwd, encoding: 'utf8', env: { ...process.env, SIMILI_COLLECTION: '' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A small photo folder from corel-1k: two classes that a CNN tells apart easily. */
+function photos(dir: string): string {
+  const out = path.join(dir, 'photos');
+  for (const cls of ['3_buses', '7_horses']) {
+    const src = path.join(DATASETS_DIR, 'corel-1k', 'images', cls);
+    for (const f of readdirSync(src).sort().slice(0, 8)) cpSync(path.join(src, f), path.join(out, cls, f));
+  }
+  writeFileSync(path.join(out, 'broken.jpg'), 'not really a jpeg');
+  return out;
+}
+
+test('index + search as a new user types them, with the real default model', () => {
+  const dir = tempDir();
+  photos(dir);
+  const index = simili(dir, 'index', './photos');
+  assert.equal(index.status, 3, `exit 3 = finished with a failed file\n${index.stderr}`);
+  assert.match(index.stderr, /16 indexed/);
+  assert.match(index.stderr, /broken\.jpg: /);
+  assert.ok(existsSync(path.join(dir, '.simili', 'catalogue.sqlite')));
+
+  const query = path.join(dir, 'photos', '7_horses', readdirSync(path.join(dir, 'photos', '7_horses')).sort()[0]!);
+  const search = simili(dir, 'search', query, '--json', '-k', '5');
+  assert.equal(search.status, 0, search.stderr);
+  const result = JSON.parse(search.stdout) as { hits: Array<{ path: string; score: number; rank: number }> };
+  assert.equal(result.hits.length, 5);
+  assert.deepEqual(result.hits.map((h) => h.rank), [1, 2, 3, 4, 5]);
+  assert.ok(result.hits.every((h) => h.path.startsWith('7_horses/')), 'all five nearest are horses');
+  for (let i = 1; i < result.hits.length; i++) assert.ok(result.hits[i - 1]!.score >= result.hits[i]!.score);
+
+  // The plain table, and the HTML page with embedded thumbnails.
+  const table = simili(path.join(dir, 'photos'), 'search', query, '--html', path.join(dir, 'out.html'));
+  assert.equal(table.status, 0, table.stderr);
+  assert.match(table.stdout.split('\n')[0]!, /rank\s+score\s+id\s+image/);
+  const html = readFileSync(path.join(dir, 'out.html'), 'utf8');
+  assert.equal((html.match(/<figure>/g) ?? []).length, 11);
+  assert.match(html, /data:image\/webp;base64,/);
+});
+
+test('clear errors and exit codes', () => {
+  const dir = tempDir();
+  const none = simili(dir, 'search', 'x.jpg');
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /No collection here.*simili index/);
+  const usage = simili(dir, 'search', 'x.jpg', '-k', 'ten');
+  assert.equal(usage.status, 2);
+  const missing = simili(dir, 'index', './nope');
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /Not a folder/);
+});
+
+test('eval reports leave-one-out metrics as JSON', () => {
+  const dir = tempDir();
+  const folder = photos(dir);
+  const r = simili(dir, '--collection', path.join(dir, 'evalcol'), 'eval', folder, '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { evaluated: number; classes: number; leaveOneOut: { overall: { p1: number; hits10: number; map: number } } };
+  assert.equal(report.evaluated, 16);
+  assert.equal(report.classes, 2);
+  assert.ok(report.leaveOneOut.overall.p1 >= 0.9, `buses vs horses are easy: P@1 ${report.leaveOneOut.overall.p1}`);
+  assert.ok(report.leaveOneOut.overall.map > 0.8);
+});
