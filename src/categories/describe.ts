@@ -5,7 +5,7 @@
 import type { Collection } from '../collection.js';
 import type { ImageLabel } from '../store/catalogue.js';
 import { matchClasses, shortName, type ClassName } from './classes.js';
-import { labeller, labelSettings, predictBytes, PREDICTIONS_KEPT } from './labels.js';
+import { labeller, labelSettings, predictBytes } from './labels.js';
 
 export interface NamedLabel {
   classIndex: number;
@@ -40,8 +40,6 @@ export async function predictNamed(bytes: Buffer, topK = 5, model?: string): Pro
   const { classes } = await labeller(model);
   return nameLabels(classes, (await predictBytes(bytes, model, Math.max(topK, 1))).slice(0, topK));
 }
-
-export { PREDICTIONS_KEPT };
 
 /** Images of the collection labelled with a class matching `query` (name, word, synset). */
 export async function imagesLabelled(collection: Collection, query: string): Promise<{ classes: ClassName[]; ids: number[] }> {

@@ -47,8 +47,14 @@ const EDGE_MIN_MAGNITUDE = 16;
 
 const LBP_BINS = 59;
 
-/** Relative weights of the blocks in the final vector (tuned on corel-1k leave-one-out). */
-const WEIGHTS = { colour: 1.0, colourGrid: 1.0, layout: 0.6, edges: 0.7, edgeGrid: 0.7, lbp: 0.6, lbpGrid: 0.5 };
+/**
+ * Relative weights of the unit-norm blocks in the final vector. Coordinate search on corel-1k
+ * leave-one-out P@10 wanted the colour layout at 0 (0.805); it is kept at 0.3 (0.803) because
+ * it is the only block that knows where colours are beyond a 2x2 grid, which corel's
+ * 10 broad classes do not reward but near-duplicate search does. The same weights also beat
+ * the untuned ones on imagenet-100x10, which was not used for tuning.
+ */
+const WEIGHTS = { colour: 0.75, colourGrid: 0.75, layout: 0.3, edges: 1.5, edgeGrid: 0.9, lbp: 1.4, lbpGrid: 1.2 };
 
 const BLOCKS = [
   { name: 'colour', dim: COLOUR_BINS },

@@ -1,15 +1,21 @@
 /**
- * Post-processing learned from the collection itself: L2 -> PCA -> whitening -> L2,
- * plus signed power normalisation. The transform is fitted on the collection's raw
+ * Post-processing learned from the collection itself: signed power -> L2 -> PCA ->
+ * whitening (with shrinkage) -> L2. The transform is fitted on the collection's raw
  * vectors and stored with it, so queries are projected exactly like the collection.
+ *
+ * Why it helps: CNN activations are bursty and strongly correlated (a few directions
+ * carry most of the variance shared by every photo, e.g. "outdoor", "textured");
+ * whitening divides those common directions down so the rarer, discriminative ones
+ * count. Learning on the searched collection is what a user's collection does: there are
+ * no labels involved, only the distribution of the user's own images.
  *
  * CONTRACT used by src/collection.ts (keep these names and signatures):
  *   fitTransform(data, n, dim, policy) -> LearnedTransform | null
  *   serializeTransform(t) -> Buffer, deserializeTransform(buf) -> LearnedTransform
  *   codeFunction(policy, transform | null) -> (raw) => L2-normalised code
- * OWNER: quality helper (issue 7) fills in the PCA-whitening; this first version
- * implements power normalisation only and learns nothing.
  */
+import { invalidParameter, SimiliError } from '../errors.js';
+import { symmetricEigenQL } from './eigen.js';
 import type { PostPolicy } from './recipe.js';
 
 export interface LearnedTransform {
@@ -24,6 +30,19 @@ export interface LearnedTransform {
   projection: Float32Array;
 }
 
+/**
+ * Fewer vectors than this and nothing is learned: a covariance from a handful of images
+ * is noise, and whitening it would make search worse than the raw codes.
+ */
+export const MIN_FIT_VECTORS = 32;
+/**
+ * The covariance is estimated on at most this many vectors (evenly spaced): its cost is
+ * n * dim^2, and the leading directions are stable long before 10k samples.
+ */
+export const MAX_FIT_VECTORS = 8192;
+/** Default shrinkage (see PostPolicy.whiten.shrinkage), the measured best of docs/quality.md. */
+export const DEFAULT_SHRINKAGE = 0.5;
+
 export function l2normalize(v: Float32Array): Float32Array {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
@@ -32,62 +51,193 @@ export function l2normalize(v: Float32Array): Float32Array {
   return v;
 }
 
-function signedPower(v: Float32Array, p: number): Float32Array {
+/** In place: sign(x) |x|^p. Tames bursty activations (one strong channel dominating). */
+export function signedPower(v: Float32Array, p: number): Float32Array {
   if (p === 1) return v;
   for (let i = 0; i < v.length; i++) {
     const x = v[i]!;
-    v[i] = Math.sign(x) * Math.pow(Math.abs(x), p);
+    v[i] = x < 0 ? -Math.pow(-x, p) : Math.pow(x, p);
   }
   return v;
 }
 
-export function fitTransform(data: Float32Array, n: number, dim: number, policy: PostPolicy): LearnedTransform | null {
-  void data;
-  void n;
-  void dim;
-  void policy;
-  return null;
+export function checkPostPolicy(policy: unknown): PostPolicy {
+  if (typeof policy !== 'object' || policy === null) throw invalidParameter('recipe.post', 'an object', policy);
+  const p = policy as PostPolicy;
+  if (typeof p.power !== 'number' || !(p.power > 0 && p.power <= 1)) throw invalidParameter('recipe.post.power', 'a number in (0, 1]', p.power);
+  if (p.whiten !== null) {
+    if (typeof p.whiten !== 'object' || p.whiten === undefined) throw invalidParameter('recipe.post.whiten', 'null or { dim, shrinkage }', p.whiten);
+    const { dim, shrinkage } = p.whiten;
+    if (!Number.isInteger(dim) || dim < 0) throw invalidParameter('recipe.post.whiten.dim', 'a non-negative integer (0 = all)', dim);
+    if (shrinkage !== undefined && (typeof shrinkage !== 'number' || !(shrinkage >= 0) || !Number.isFinite(shrinkage))) {
+      throw invalidParameter('recipe.post.whiten.shrinkage', 'a non-negative number', shrinkage);
+    }
+  }
+  return p;
 }
 
+/** The part of the code function that comes before the learned projection. */
+function prepare(raw: Float32Array, policy: PostPolicy): Float32Array {
+  return l2normalize(signedPower(Float32Array.from(raw), policy.power));
+}
+
+/**
+ * Learn PCA-whitening from the collection's raw vectors (`data` is n x dim, row-major).
+ * Returns null when the policy asks for none or the collection is too small to learn from
+ * (fewer than MIN_FIT_VECTORS): search then uses the power-normalised raw codes.
+ *
+ * Eigenvalues are shrunk towards their mean before inverting,
+ *   scale_i = 1 / sqrt(lambda_i + shrinkage * mean(lambda)),
+ * so the weak, noisy directions (all of them, when n < dim) are not blown up to unit variance.
+ */
+export function fitTransform(data: Float32Array, n: number, dim: number, policy: PostPolicy): LearnedTransform | null {
+  if (!(data instanceof Float32Array)) throw invalidParameter('data', 'a Float32Array', data);
+  if (!Number.isInteger(n) || n < 0) throw invalidParameter('n', 'a non-negative integer', n);
+  if (!Number.isInteger(dim) || dim < 1) throw invalidParameter('dim', 'a positive integer', dim);
+  if (data.length < n * dim) throw invalidParameter('data', `at least ${n * dim} values (n x dim)`, data.length);
+  checkPostPolicy(policy);
+  const whiten = policy.whiten;
+  if (whiten === null || n < MIN_FIT_VECTORS) return null;
+
+  const m = Math.min(n, MAX_FIT_VECTORS);
+  const rows: Float32Array[] = [];
+  for (let i = 0; i < m; i++) {
+    const src = Math.floor((i * n) / m);
+    rows.push(prepare(data.subarray(src * dim, (src + 1) * dim), policy));
+  }
+  const mean = new Float64Array(dim);
+  for (const r of rows) for (let j = 0; j < dim; j++) mean[j]! += r[j]!;
+  for (let j = 0; j < dim; j++) mean[j]! /= m;
+  const centred = new Float64Array(m * dim);
+  rows.forEach((r, i) => {
+    for (let j = 0; j < dim; j++) centred[i * dim + j] = r[j]! - mean[j]!;
+  });
+
+  const { values, vectors } = principalAxes(centred, m, dim);
+  // Directions with (numerically) zero variance carry nothing and cannot be scaled.
+  const rank = values.findIndex((v) => !(v > values[0]! * 1e-9));
+  const available = rank === -1 ? values.length : rank;
+  if (available === 0) return null;
+  const outDim = Math.min(whiten.dim > 0 ? whiten.dim : dim, available);
+  let total = 0;
+  for (let i = 0; i < available; i++) total += values[i]!;
+  const ridge = (whiten.shrinkage ?? DEFAULT_SHRINKAGE) * (total / available);
+
+  const projection = new Float32Array(outDim * dim);
+  for (let o = 0; o < outDim; o++) {
+    const scale = 1 / Math.sqrt(values[o]! + ridge);
+    for (let j = 0; j < dim; j++) projection[o * dim + j] = vectors[o * dim + j]! * scale;
+  }
+  return { inDim: dim, outDim, fittedOn: n, mean: Float32Array.from(mean), projection };
+}
+
+/**
+ * Eigenvalues (descending) and unit eigenvectors (rows, length dim) of the covariance of
+ * the centred m x dim rows. With fewer rows than dimensions the m x m Gram matrix is
+ * decomposed instead (same non-zero spectrum, far cheaper) and mapped back.
+ */
+function principalAxes(centred: Float64Array, m: number, dim: number): { values: Float64Array; vectors: Float64Array } {
+  if (m >= dim) {
+    const cov = new Float64Array(dim * dim);
+    for (let i = 0; i < m; i++) {
+      const off = i * dim;
+      for (let a = 0; a < dim; a++) {
+        const x = centred[off + a]!;
+        if (x === 0) continue;
+        const row = a * dim;
+        for (let b = a; b < dim; b++) cov[row + b]! += x * centred[off + b]!;
+      }
+    }
+    for (let a = 0; a < dim; a++) {
+      for (let b = a; b < dim; b++) {
+        const v = cov[a * dim + b]! / m;
+        cov[a * dim + b] = v;
+        cov[b * dim + a] = v;
+      }
+    }
+    return symmetricEigenQL(cov, dim);
+  }
+  const gram = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) {
+    for (let k = i; k < m; k++) {
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += centred[i * dim + j]! * centred[k * dim + j]!;
+      gram[i * m + k] = s / m;
+      gram[k * m + i] = s / m;
+    }
+  }
+  const small = symmetricEigenQL(gram, m);
+  const vectors = new Float64Array(m * dim);
+  for (let c = 0; c < m; c++) {
+    const lambda = small.values[c]!;
+    if (!(lambda > 0)) continue;
+    // v = X^T u / sqrt(m lambda) has unit length when u does.
+    const inv = 1 / Math.sqrt(m * lambda);
+    for (let i = 0; i < m; i++) {
+      const u = small.vectors[c * m + i]! * inv;
+      if (u === 0) continue;
+      for (let j = 0; j < dim; j++) vectors[c * dim + j]! += u * centred[i * dim + j]!;
+    }
+  }
+  return { values: small.values, vectors };
+}
+
+/** (raw - mean) projected and whitened; not normalised. */
 export function applyTransform(t: LearnedTransform, raw: Float32Array): Float32Array {
+  if (raw.length !== t.inDim) throw invalidParameter('vector', `${t.inDim} values`, raw.length);
+  const centred = new Float32Array(t.inDim);
+  for (let i = 0; i < t.inDim; i++) centred[i] = raw[i]! - t.mean[i]!;
   const out = new Float32Array(t.outDim);
   for (let o = 0; o < t.outDim; o++) {
     let s = 0;
     const row = o * t.inDim;
-    for (let i = 0; i < t.inDim; i++) s += t.projection[row + i]! * (raw[i]! - t.mean[i]!);
+    for (let i = 0; i < t.inDim; i++) s += t.projection[row + i]! * centred[i]!;
     out[o] = s;
   }
   return out;
 }
 
+/** Raw encoder output -> searchable, L2-normalised code (what both index and query use). */
 export function codeFunction(policy: PostPolicy, transform: LearnedTransform | null): (raw: Float32Array) => Float32Array {
+  checkPostPolicy(policy);
   return (raw) => {
-    let v: Float32Array = Float32Array.from(raw);
-    if (transform) v = l2normalize(applyTransform(transform, v));
-    return l2normalize(signedPower(v, policy.power));
+    const v = prepare(raw, policy);
+    return transform ? l2normalize(applyTransform(transform, v)) : v;
   };
 }
 
+const MAGIC = 0x57484954; // "WHIT"
+const VERSION = 1;
+
+/** Layout: magic, version, inDim, outDim, fittedOn (uint32 LE), then mean and projection (float32 LE). */
 export function serializeTransform(t: LearnedTransform): Buffer {
-  const header = Buffer.from(JSON.stringify({ inDim: t.inDim, outDim: t.outDim, fittedOn: t.fittedOn }));
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(header.length);
-  return Buffer.concat([len, header, Buffer.from(t.mean.buffer, t.mean.byteOffset, t.mean.byteLength),
-    Buffer.from(t.projection.buffer, t.projection.byteOffset, t.projection.byteLength)]);
+  const head = Buffer.alloc(20);
+  head.writeUInt32LE(MAGIC, 0);
+  head.writeUInt32LE(VERSION, 4);
+  head.writeUInt32LE(t.inDim, 8);
+  head.writeUInt32LE(t.outDim, 12);
+  head.writeUInt32LE(t.fittedOn, 16);
+  const body = Buffer.alloc((t.inDim + t.inDim * t.outDim) * 4);
+  t.mean.forEach((v, i) => body.writeFloatLE(v, i * 4));
+  const at = t.inDim * 4;
+  t.projection.forEach((v, i) => body.writeFloatLE(v, at + i * 4));
+  return Buffer.concat([head, body]);
 }
 
 export function deserializeTransform(buf: Buffer): LearnedTransform {
-  const hlen = buf.readUInt32LE(0);
-  const header = JSON.parse(buf.subarray(4, 4 + hlen).toString()) as { inDim: number; outDim: number; fittedOn: number };
-  const floats = (offset: number, count: number): Float32Array => {
-    const out = new Float32Array(count);
-    new Uint8Array(out.buffer).set(buf.subarray(offset, offset + count * 4));
-    return out;
-  };
-  const meanAt = 4 + hlen;
-  return {
-    ...header,
-    mean: floats(meanAt, header.inDim),
-    projection: floats(meanAt + header.inDim * 4, header.inDim * header.outDim),
-  };
+  if (!Buffer.isBuffer(buf)) throw invalidParameter('buffer', 'a Buffer', buf);
+  const corrupt = (why: string): SimiliError =>
+    new SimiliError('SCHEMA_VERSION', `Stored post-processing transform is unreadable (${why}); re-index the collection`);
+  if (buf.length < 20 || buf.readUInt32LE(0) !== MAGIC) throw corrupt('bad header');
+  if (buf.readUInt32LE(4) !== VERSION) throw corrupt(`version ${buf.readUInt32LE(4)}`);
+  const inDim = buf.readUInt32LE(8);
+  const outDim = buf.readUInt32LE(12);
+  const fittedOn = buf.readUInt32LE(16);
+  if (buf.length !== 20 + (inDim + inDim * outDim) * 4) throw corrupt('truncated');
+  const mean = new Float32Array(inDim);
+  for (let i = 0; i < inDim; i++) mean[i] = buf.readFloatLE(20 + i * 4);
+  const projection = new Float32Array(inDim * outDim);
+  const at = 20 + inDim * 4;
+  for (let i = 0; i < projection.length; i++) projection[i] = buf.readFloatLE(at + i * 4);
+  return { inDim, outDim, fittedOn, mean, projection };
 }

@@ -38,7 +38,12 @@ export function resolveCataloguePath(root: string, p: string): string {
  */
 export async function scanFolder(root: string, onWarning?: (message: string) => void): Promise<FileFacts[]> {
   const out: FileFacts[] = [];
+  // Real paths of folders walked so far: symlinked folders are followed, but a link cycle is not.
+  const visited = new Set<string>();
   const walk = async (dir: string): Promise<void> => {
+    const real = await fs.realpath(dir).catch(() => dir);
+    if (visited.has(real)) return;
+    visited.add(real);
     let entries;
     try {
       entries = await fs.readdir(dir, { withFileTypes: true });
@@ -50,14 +55,15 @@ export async function scanFolder(root: string, onWarning?: (message: string) => 
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const abs = path.join(dir, e.name);
-      if (e.isDirectory()) await walk(abs);
-      else if ((e.isFile() || e.isSymbolicLink()) && isImageName(e.name)) {
-        try {
-          const st = await fs.stat(abs);
-          if (st.isFile()) out.push({ path: toCataloguePath(root, abs), size: st.size, mtimeMs: Math.floor(st.mtimeMs) });
-        } catch {
-          // Vanished between readdir and stat: it simply is not part of this run.
+      if (!e.isDirectory() && !e.isFile() && !e.isSymbolicLink()) continue;
+      try {
+        const st = await fs.stat(abs);
+        if (st.isDirectory()) await walk(abs);
+        else if (st.isFile() && isImageName(e.name)) {
+          out.push({ path: toCataloguePath(root, abs), size: st.size, mtimeMs: Math.floor(st.mtimeMs) });
         }
+      } catch {
+        // Vanished between readdir and stat, or a dangling link: not part of this run.
       }
     }
   };

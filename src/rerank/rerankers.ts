@@ -12,7 +12,7 @@ import { integerInRange, oneOf } from '../validate.js';
 import type { GreyImage } from './grey.js';
 import { halve } from './grey.js';
 import { scorePair, type SimilarityModel } from './learned/model.js';
-import { SsimQuery } from './ssim.js';
+import { SsimQuery, type PreparedImage } from './ssim.js';
 
 export const RERANK_METHODS = ['none', 'ssim', 'ms-ssim', 'ssim-euclid', 'learned'] as const;
 export type RerankMethod = (typeof RERANK_METHODS)[number];
@@ -91,34 +91,69 @@ function ssimInput(g: GreyImage, multiScale: boolean): GreyImage {
   return multiScale || g.width <= SSIM_SIDE ? g : halve(g);
 }
 
+/** Bytes of candidate statistics a re-ranker keeps between queries (evaluation re-meets the same images). */
+const PREPARED_BUDGET = 64 * 1024 * 1024;
+
+/** Candidates' SSIM statistics by id, oldest dropped first once over budget. */
+class PreparedCache {
+  private readonly map = new Map<number, PreparedImage>();
+  private bytes = 0;
+  get(id: number): PreparedImage | undefined {
+    return this.map.get(id);
+  }
+  set(id: number, p: PreparedImage): void {
+    this.map.set(id, p);
+    this.bytes += p.bytes;
+    for (const [old, v] of this.map) {
+      if (this.bytes <= PREPARED_BUDGET) break;
+      this.map.delete(old);
+      this.bytes -= v.bytes;
+    }
+  }
+}
+
 /**
  * SSIM scores of every candidate against the query; a candidate without a greyscale copy
  * scores -1 (the SSIM minimum), so it sinks below every comparable one instead of failing.
  */
-async function ssimScores(query: RerankQuery, candidates: readonly RerankCandidate[], deps: RerankDeps, multiScale: boolean): Promise<number[]> {
+async function ssimScores(
+  query: RerankQuery,
+  candidates: readonly RerankCandidate[],
+  deps: RerankDeps,
+  multiScale: boolean,
+  cache: PreparedCache,
+): Promise<number[]> {
   const qGrey = await query.grey();
   if (!qGrey) return candidates.map(() => -1);
   const q = new SsimQuery(ssimInput(qGrey, multiScale), multiScale ? 'ms-ssim' : 'ssim');
-  const greys = await deps.greys(candidates.map((c) => c.id));
+  const missing = candidates.filter((c) => !cache.get(c.id)).map((c) => c.id);
+  const greys = missing.length > 0 ? await deps.greys(missing) : new Map<number, GreyImage>();
   return candidates.map((c) => {
-    const g = greys.get(c.id);
-    return g ? q.score(ssimInput(g, multiScale)) : -1;
+    let p = cache.get(c.id);
+    if (!p) {
+      const g = greys.get(c.id);
+      if (!g) return -1;
+      p = q.prepare(ssimInput(g, multiScale));
+      cache.set(c.id, p);
+    }
+    return q.score(p);
   });
 }
 
 export function createReranker(method: RerankMethod, deps: RerankDeps): Reranker {
   oneOf('method', method, RERANK_METHODS);
+  const cache = new PreparedCache();
   switch (method) {
     case 'none':
       return { method, rerank: async (_q, candidates) => candidates.map((c) => ({ id: c.id, score: c.score })) };
     case 'ssim':
     case 'ms-ssim':
-      return { method, rerank: async (q, candidates) => order(candidates, await ssimScores(q, candidates, deps, method === 'ms-ssim')) };
+      return { method, rerank: async (q, candidates) => order(candidates, await ssimScores(q, candidates, deps, method === 'ms-ssim', cache)) };
     case 'ssim-euclid':
       return {
         method,
         async rerank(q, candidates) {
-          const s = await ssimScores(q, candidates, deps, false);
+          const s = await ssimScores(q, candidates, deps, false, cache);
           return order(candidates, candidates.map((c, i) => s[i]! / Math.max(euclidean(q.code, c.code), EUCLID_FLOOR)));
         },
       };

@@ -76,7 +76,7 @@ function filterValid(src: Float64Array, w: number, h: number, kernel: Float64Arr
 }
 
 /** One scale of one image: its pixels and the local statistics that do not depend on the other image. */
-interface ScaleStats {
+export interface ScaleStats {
   pixels: Float64Array;
   width: number;
   height: number;
@@ -129,6 +129,16 @@ function checkGrey(name: string, g: GreyImage): void {
 
 export type SsimMethod = 'ssim' | 'ms-ssim';
 
+/** Opaque: an image's per-scale statistics, from `SsimQuery.prepare`. */
+export interface PreparedImage {
+  readonly method: SsimMethod;
+  readonly width: number;
+  readonly height: number;
+  readonly scales: readonly ScaleStats[];
+  /** Memory held, for caches with a byte budget. */
+  readonly bytes: number;
+}
+
 /**
  * A query image prepared once (its local means and variances at every scale), compared
  * against many candidates of the same size.
@@ -164,13 +174,22 @@ export class SsimQuery {
     return out;
   }
 
-  /** SSIM (or MS-SSIM) between the query and `other`; 1 for identical images. */
-  score(other: GreyImage): number {
+  /**
+   * A candidate's own local statistics, reusable against any query of the same size and method:
+   * re-rankers cache them, leaving one filtered product per pair.
+   */
+  prepare(other: GreyImage): PreparedImage {
     checkGrey('other', other);
     if (other.width !== this.width || other.height !== this.height) {
       throw invalidParameter('other', `an image of ${this.width} x ${this.height} pixels`, `${other.width} x ${other.height}`);
     }
-    const theirs = this.pyramid(other, this.scales.length);
+    const scales = this.pyramid(other, this.scales.length);
+    return { method: this.method, width: this.width, height: this.height, scales, bytes: scales.reduce((s, x) => s + 8 * (x.pixels.length + 2 * x.mu.length), 0) };
+  }
+
+  /** SSIM (or MS-SSIM) between the query and `other`; 1 for identical images. */
+  score(other: GreyImage | PreparedImage): number {
+    const theirs = 'scales' in other ? this.checkPrepared(other) : this.prepare(other).scales;
     if (this.method === 'ssim') return this.compare(this.scales[0]!, theirs[0]!).ssim;
     let result = 1;
     for (let l = 0; l < this.scales.length; l++) {
@@ -179,6 +198,13 @@ export class SsimQuery {
       result *= Math.max(term, 0) ** MS_SSIM_WEIGHTS[l]!;
     }
     return result;
+  }
+
+  private checkPrepared(p: PreparedImage): readonly ScaleStats[] {
+    if (p.method !== this.method || p.width !== this.width || p.height !== this.height) {
+      throw invalidParameter('other', `an image prepared for ${this.method} at ${this.width} x ${this.height}`, `${p.method} at ${p.width} x ${p.height}`);
+    }
+    return p.scales;
   }
 
   /** Mean SSIM and mean contrast-structure over the valid map of one scale. */

@@ -65,19 +65,14 @@ function scalarFor(q: AnnQuantisation): ScalarKind {
 }
 
 /**
- * Sign bits of (v - centre), 8 per byte. L2-normalised CNN codes are mostly positive
- * (ReLU features), so bits against zero would be nearly all ones: the centre (the mean
- * code) is what makes them informative.
+ * v - centre: usearch turns each f32 into one bit (positive or not) for b1. L2-normalised CNN
+ * codes are mostly positive (ReLU features), so bits against zero would be nearly all ones:
+ * the centre (the mean code) is what makes them informative.
  */
-export function packBits(data: Float32Array, n: number, dim: number, centre: Float32Array | null): Uint8Array {
-  const bytesPer = Math.ceil(dim / 8);
-  const out = new Uint8Array(n * bytesPer);
+export function centred(data: Float32Array, n: number, dim: number, centre: Float32Array | null): Float32Array {
+  const out = new Float32Array(n * dim);
   for (let i = 0; i < n; i++) {
-    const base = i * dim;
-    const outBase = i * bytesPer;
-    for (let j = 0; j < dim; j++) {
-      if (data[base + j]! > (centre ? centre[j]! : 0)) out[outBase + (j >> 3)]! |= 0x80 >> (j & 7);
-    }
+    for (let j = 0; j < dim; j++) out[i * dim + j] = data[i * dim + j]! - (centre ? centre[j]! : 0);
   }
   return out;
 }
@@ -148,8 +143,10 @@ export class AnnIndex {
     return this.index;
   }
 
-  private vectors(data: Float32Array, n: number): Float32Array | Uint8Array {
-    return this.settings.quantisation === 'b1' ? packBits(data, n, this.dim, this.centre) : data;
+  private vectors(data: Float32Array, n: number): Float32Array {
+    if (this.settings.quantisation === 'b1') return centred(data, n, this.dim, this.centre);
+    // Copy views into larger arrays: some usearch entry points ignore byteOffset.
+    return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
   }
 
   /** Add rows of `data` (row-major, `dim` wide) under integer ids (image ids). */
@@ -159,8 +156,7 @@ export class AnnIndex {
     if (data.length !== n * this.dim) throw invalidParameter('data', `${n} x ${this.dim} numbers`, data.length);
     const keys = new BigUint64Array(n);
     for (let i = 0; i < n; i++) keys[i] = BigInt(ids[i]!);
-    // The binding's type says Float32Array, but it passes packed bytes through for b1.
-    this.writable().add(keys, this.vectors(data, n) as Float32Array, threads);
+    this.writable().add(keys, this.vectors(data, n), threads);
   }
 
   remove(ids: readonly number[]): number {
@@ -175,7 +171,7 @@ export class AnnIndex {
     const size = this.size;
     if (size === 0 || count <= 0) return [];
     const q = this.vectors(query, 1);
-    const res = this.index.search(q as Float32Array, Math.min(count, size), threads);
+    const res = this.index.search(q, Math.min(count, size), threads);
     const out: AnnMatch[] = [];
     for (let i = 0; i < res.keys.length; i++) {
       const d = res.distances[i]!;

@@ -52,7 +52,10 @@ export function exactTopK(matrix: CodeMatrix, query: Float32Array, k: number, op
   if (options.rows || n < 2048) return scanTopK(matrix, query, k, options);
   const excluded = options.excludeRows?.size ?? 0;
   const want = Math.min(n, k + excluded);
-  const res = usearch.exactSearch(matrix.data, query, matrix.dim, want, usearch.MetricKind.IP, options.threads ?? 0);
+  // usearch's exactSearch reads typed arrays from the start of their ArrayBuffer, ignoring
+  // byteOffset: a subarray (e.g. a row of the matrix as the query) must be copied first.
+  const tight = (a: Float32Array): Float32Array => (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice());
+  const res = usearch.exactSearch(tight(matrix.data), tight(query), matrix.dim, want, usearch.MetricKind.IP, options.threads ?? 0);
   const out: Scored[] = [];
   for (let i = 0; i < res.keys.length && out.length < k; i++) {
     const row = Number(res.keys[i]);

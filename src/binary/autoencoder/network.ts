@@ -108,12 +108,15 @@ export class ConvAutoencoder {
 
   /**
    * One forward + backward pass: grads are overwritten with the batch-mean gradient of
-   * mse(decode(encode(noisy)), clean) + penalty * mean(c(1 - c)).
+   * mse(decode(code), clean) + penalty * mean(c(1 - c)), c = encode(noisy).
+   * With `straightThrough` the decoder reads the hard 0/1 code (so training optimises what
+   * the stored bits can reconstruct) and its gradient is passed to the sigmoid unchanged;
+   * without it the decoder reads the sigmoid code and only the penalty pushes it to 0/1.
    */
-  lossAndGrad(noisy: Float32Array, clean: Float32Array, batch: number, penalty: number): LossParts {
+  lossAndGrad(noisy: Float32Array, clean: Float32Array, batch: number, penalty: number, straightThrough = true): LossParts {
     this.checkInput(clean, batch);
     const code = this.encode(noisy, batch);
-    const out = this.decode(code, batch);
+    const out = this.decode(straightThrough ? hardenInto(code, this.hardCode(code.length)) : code, batch);
     this.grads.fill(0);
     const n = out.length;
     if (this.lossGrad.length !== n) this.lossGrad = new Float32Array(n);
@@ -140,10 +143,22 @@ export class ConvAutoencoder {
     return { loss: mse + penalty * binariness, mse, binariness };
   }
 
+  private hardBuffer = new Float32Array(0);
+
+  private hardCode(n: number): Float32Array {
+    if (this.hardBuffer.length !== n) this.hardBuffer = new Float32Array(n);
+    return this.hardBuffer;
+  }
+
   private checkInput(input: Float32Array, batch: number): void {
     const expected = 3 * batch * this.spec.size * this.spec.size;
     if (input.length !== expected) throw invalidParameter('input', `${expected} values ([3][${batch}][${this.spec.size}][${this.spec.size}])`, input.length);
   }
+}
+
+function hardenInto(code: Float32Array, out: Float32Array): Float32Array {
+  for (let i = 0; i < code.length; i++) out[i] = code[i]! >= 0.5 ? 1 : 0;
+  return out;
 }
 
 function layerShapes(spec: AutoencoderSpec): Array<{ shape: LayerShape; transposed: boolean; activation: 'relu' | 'sigmoid' }> {

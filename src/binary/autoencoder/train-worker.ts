@@ -11,6 +11,7 @@ export interface ShardRequest {
   clean: Float32Array;
   batch: number;
   penalty: number;
+  straightThrough: boolean;
 }
 
 const net = new ConvAutoencoder((workerData as { spec: AutoencoderSpec }).spec);
@@ -18,7 +19,7 @@ const net = new ConvAutoencoder((workerData as { spec: AutoencoderSpec }).spec);
 parentPort!.on('message', (req: ShardRequest) => {
   try {
     net.params.set(req.params);
-    const parts = net.lossAndGrad(req.noisy, req.clean, req.batch, req.penalty);
+    const parts = net.lossAndGrad(req.noisy, req.clean, req.batch, req.penalty, req.straightThrough);
     const grads = Float32Array.from(net.grads);
     parentPort!.postMessage({ grads, parts }, [grads.buffer]);
   } catch (err) {

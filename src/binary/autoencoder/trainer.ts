@@ -23,6 +23,12 @@ export interface TrainOptions {
   batchSize?: number;
   learningRate?: number;
   noise?: NoiseOptions;
+  /**
+   * How the code is made binary while training: 'straight-through' (default) decodes the
+   * hard 0/1 code and passes its gradient through the sigmoid; 'penalty' decodes the
+   * sigmoid code and relies on the penalty alone.
+   */
+  binarise?: 'straight-through' | 'penalty';
   /** Weight of the binarisation penalty mean(c(1 - c)) on the code layer. */
   penalty?: number;
   /** Fraction of images held out for early stopping (0 = none, train loss decides). */
@@ -85,7 +91,8 @@ export async function trainAutoencoder(thumbs: Uint8Array, count: number, option
   const noise: NoiseOptions = options.noise ?? { kind: 'gaussian', level: 0.1 };
   oneOf('noise.kind', noise.kind, ['gaussian', 'mask'] as const);
   numberInRange('noise.level', noise.level, 0, 1);
-  const penalty = numberInRange('penalty', options.penalty ?? 0.05, 0, 100);
+  const straightThrough = oneOf('binarise', options.binarise ?? 'straight-through', ['straight-through', 'penalty'] as const) === 'straight-through';
+  const penalty = numberInRange('penalty', options.penalty ?? (straightThrough ? 0 : 0.01), 0, 100);
   const heldOutFraction = numberInRange('heldOut', options.heldOut ?? 0.1, 0, 0.9);
   const patience = integerInRange('patience', options.patience ?? 3, 1, 1000);
   const threads = integerInRange('threads', options.threads ?? Math.min(2, os.availableParallelism()), 1, 64);
@@ -112,7 +119,7 @@ export async function trainAutoencoder(thumbs: Uint8Array, count: number, option
       for (let step = 0; step < steps; step++) {
         if (options.signal?.aborted) throw options.signal.reason ?? new Error('training aborted');
         const idx = train.slice(step * batchSize, (step + 1) * batchSize);
-        const parts = await batchGradient(net, workers, thumbs, size, idx, noise, penalty, random);
+        const parts = await batchGradient(net, workers, thumbs, size, idx, noise, penalty, straightThrough, random);
         adam.step(net.params, net.grads);
         sumLoss += parts.loss * idx.length;
         sumMse += parts.mse * idx.length;
@@ -163,7 +170,7 @@ export async function trainAutoencoder(thumbs: Uint8Array, count: number, option
 /** Gradient of one batch into net.grads: shards to workers, the first shard on this thread. */
 async function batchGradient(
   net: ConvAutoencoder, workers: Worker[], thumbs: Uint8Array, size: number, idx: number[],
-  noise: NoiseOptions, penalty: number, random: () => number,
+  noise: NoiseOptions, penalty: number, straightThrough: boolean, random: () => number,
 ): Promise<LossParts> {
   const shards = Math.min(workers.length + 1, idx.length);
   const per = Math.ceil(idx.length / shards);
@@ -181,12 +188,12 @@ async function batchGradient(
         if (reply.error !== undefined || !reply.grads || !reply.parts) reject(new Error(reply.error ?? 'worker failed'));
         else resolve({ grads: reply.grads, parts: reply.parts, n: ids.length });
       });
-      worker.postMessage({ params: net.params, noisy, clean, batch: ids.length, penalty }, [noisy.buffer as ArrayBuffer, clean.buffer as ArrayBuffer]);
+      worker.postMessage({ params: net.params, noisy, clean, batch: ids.length, penalty, straightThrough }, [noisy.buffer as ArrayBuffer, clean.buffer as ArrayBuffer]);
     }));
   }
   const own = idx.slice(0, per);
   const { clean, noisy } = prepare(own);
-  const ownParts = net.lossAndGrad(noisy, clean, own.length, penalty);
+  const ownParts = net.lossAndGrad(noisy, clean, own.length, penalty, straightThrough);
   const others = await Promise.all(parts);
   if (others.length === 0) return ownParts;
   // Shard gradients are shard means: the batch mean weights them by shard size.

@@ -4,5 +4,9 @@ import { register as index } from './index-cmd.js';
 import { register as search } from './search.js';
 import { register as evaluate } from './eval.js';
 import { register as info } from './info.js';
+import { register as labels } from './labels.js';
+import { register as ls } from './ls.js';
+import { register as add } from './add.js';
+import { register as remove } from './remove.js';
 
-export const COMMANDS: RegisterCommand[] = [index, search, evaluate, info];
+export const COMMANDS: RegisterCommand[] = [index, search, evaluate, info, add, remove, ls, labels];

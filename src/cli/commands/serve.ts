@@ -59,6 +59,8 @@ export const register: RegisterCommand = (program: Command) => {
           timeoutMs: Math.round(flags.timeout * 1000),
           allowUrlQueries: flags.urlQueries,
         });
+        // Load the model now, not on the first query.
+        collection.encoder().catch((err: unknown) => warn(`cannot load the model yet: ${err instanceof Error ? err.message : String(err)}`));
         const facts = await collection.info();
         const model = facts.recipe ? (facts.recipe.kind === 'classic' ? 'classic' : facts.recipe.models.join('+')) : null;
         // The banner is what a user looks for, so it goes to stdout even with --quiet.

@@ -73,8 +73,7 @@ export function supervisedPairs(matrix: CodeMatrix, labels: readonly string[], r
         out.push(pair(matrix, a, hard[Math.floor(random() * Math.min(5, hard.length))]!, 0, 'hard-negative'));
         continue;
       }
-      n += 2; // no confusable neighbour: fall through to a random negative
-      n -= 2;
+      // No confusable neighbour: a random negative instead.
       let b = pick(rows, random);
       while (labels[b] === label) b = pick(rows, random);
       out.push(pair(matrix, a, b, 0, 'other-class'));
