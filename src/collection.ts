@@ -14,14 +14,15 @@ import type { Encoder } from './encode/encoder.js';
 import { codeFunction, deserializeTransform, fitTransform, serializeTransform, type LearnedTransform } from './encode/postprocess.js';
 import { DEFAULT_PRESET, presetRecipe, recipeEncoderId, type Recipe } from './encode/recipe.js';
 import { SimiliError } from './errors.js';
-import { runPipeline, type PipelineProgress } from './indexing/pipeline.js';
+import { runPipeline, type PipelineProgress, type PipelineResult } from './indexing/pipeline.js';
 import { SIDE_DATA_PRODUCERS, type CollectionSettings } from './indexing/side-data.js';
 import { isUrl, resolveCataloguePath, scanFolder, toCataloguePath } from './indexing/scan.js';
 import { exactTopK } from './search/exact.js';
 import { AnnSearcher, annConfig, type AnnIdentity } from './search/ann-searcher.js';
 import type { AnnSyncProgress, AnnSyncResult } from './search/ann-sync.js';
-import type { CatalogueStore, CodeMatrix, FailedImage, ImageRecord } from './store/catalogue.js';
+import type { CatalogueStore, CodeMatrix, FailedImage, FileFacts, ImageRecord } from './store/catalogue.js';
 import { SqliteCatalogue } from './store/sqlite.js';
+import { openStore } from './store/open.js';
 import { integerInRange, numberInRange } from './validate.js';
 import { rerankHits } from './rerank/collection-rerank.js';
 import { validateRerankOptions, type RerankOptions } from './rerank/rerankers.js';
@@ -40,8 +41,8 @@ export interface OpenOptions {
   create?: boolean;
   /** Model lookup and download, warnings. */
   encoder?: EncoderOptions;
-  /** An already-open store (e.g. PostgreSQL); default: the SQLite file in the collection folder. */
-  store?: CatalogueStore;
+  /** An already-open store, or where to open one (`postgres://...` URL, SQLite file); default: the SQLite file in the collection folder. */
+  store?: CatalogueStore | string;
 }
 
 export interface IndexOptions {
@@ -57,6 +58,11 @@ export interface IndexOptions {
   defer?: ReadonlySet<string>;
   /** Scan found this many files; lets a progress bar start before encoding does. */
   onPlan?: (plan: { total: number; toProcess: number; unchanged: number; removed: number }) => void;
+  /**
+   * Encode the files somewhere else instead of in this process (e.g. jobs on a queue that
+   * workers run with `indexFiles`); resolves once they are all in the catalogue.
+   */
+  dispatch?: (files: readonly FileFacts[], context: { root: string; encoderId: string }) => Promise<PipelineResult>;
 }
 
 export interface IndexSummary {
@@ -147,6 +153,7 @@ export class Collection {
 
   static async open(dir: string, options: OpenOptions = {}): Promise<Collection> {
     const abs = path.resolve(dir);
+    if (typeof options.store === 'string') return new Collection(abs, await openStore(options.store), options.encoder ?? {});
     if (options.store) return new Collection(abs, options.store, options.encoder ?? {});
     const file = path.join(abs, CATALOGUE_FILE);
     if (!existsSync(file)) {
@@ -192,13 +199,15 @@ export class Collection {
 
   async info(): Promise<CollectionInfo> {
     const recipe = await this.recipe();
-    const codes = await this.codes();
+    // One stored code tells the dimension; loading them all would cost seconds at 1M images.
+    const [first] = await this.store.listImages({ status: 'indexed', limit: 1 });
+    const code = first ? await this.store.getCode(first.id) : undefined;
     return {
       dir: this.dir,
       root: await this.root(),
       recipe,
       encoderId: (await this.store.getMeta(META.encoderId)) ?? null,
-      dim: codes.dim || null,
+      dim: code?.length ?? null,
       images: await this.store.countImages(),
       indexed: await this.store.countImages('indexed'),
       failed: await this.store.countImages('failed'),
@@ -237,9 +246,14 @@ export class Collection {
     const { encoder, recipe } = await createEncoder(wanted, { ...this.encoderOptions, fallback: requested === undefined });
     const previous = await this.store.getMeta(META.encoderId);
     if (previous !== undefined && previous !== encoder.id) await this.store.clearVectors();
-    if (stored && JSON.stringify(stored.post) !== JSON.stringify(recipe.post)) await this.store.setBlob(META.transform, null);
     await this.store.setMeta(META.recipe, JSON.stringify(recipe));
     await this.store.setMeta(META.encoderId, encoder.id);
+    if (stored && JSON.stringify(stored.post) !== JSON.stringify(recipe.post)) {
+      // Same vectors, new post-processing: forget the learned part and re-derive every code.
+      await this.store.setBlob(META.transform, null);
+      this.transformCache = null;
+      await this.store.rewriteCodes(await this.toCode());
+    }
     if (this.encoderPromise) await (await this.encoderPromise).close();
     this.encoderPromise = Promise.resolve(encoder);
     return encoder;
@@ -312,20 +326,9 @@ export class Collection {
     options.onPlan?.({ total: files.length, toProcess: todo.length, unchanged: files.length - todo.length, removed: gone.length });
     if (gone.length > 0) await this.store.removeImages(gone);
 
-    const settings = await this.settings();
-    const producers = SIDE_DATA_PRODUCERS.filter((p) => p.enabled(settings));
-    const result = await runPipeline(todo, {
-      producers,
-      store: this.store,
-      encoder,
-      toCode: await this.toCode(),
-      reader: { read: (p) => fs.readFile(resolveCataloguePath(root, p)) },
-      batchSize,
-      maxPixels,
-      signal: options.signal,
-      onProgress: options.onProgress,
-    });
-    await Promise.all(producers.map((p) => p.close?.()));
+    const result = options.dispatch
+      ? await options.dispatch(todo, { root, encoderId: encoder.id })
+      : await this.indexFiles(root, todo, { batchSize, maxPixels, signal: options.signal, onProgress: options.onProgress });
     await this.store.pruneVectors();
     if (!result.aborted) await this.refitIfNeeded();
     if (!result.aborted) await syncLabels(this, { signal: options.signal });
@@ -342,6 +345,34 @@ export class Collection {
       seconds: (performance.now() - started) / 1000,
       encoderId: encoder.id,
     };
+  }
+
+  /**
+   * Encode these files (catalogue paths under `root`) into the catalogue, nothing else: no
+   * scan, no removals, no re-fit. What `index` runs, and what a queue worker runs per job.
+   */
+  async indexFiles(
+    root: string,
+    files: readonly FileFacts[],
+    options: { batchSize?: number; maxPixels?: number; signal?: AbortSignal; onProgress?: (p: PipelineProgress) => void } = {},
+  ): Promise<PipelineResult> {
+    const settings = await this.settings();
+    const producers = SIDE_DATA_PRODUCERS.filter((p) => p.enabled(settings));
+    try {
+      return await runPipeline(files, {
+        producers,
+        store: this.store,
+        encoder: await this.encoder(),
+        toCode: await this.toCode(),
+        reader: { read: (p) => fs.readFile(resolveCataloguePath(root, p)) },
+        batchSize: integerInRange('batchSize', options.batchSize ?? 16, 1, 1024),
+        maxPixels: integerInRange('maxPixels', options.maxPixels ?? DEFAULT_MAX_PIXELS, 1, Number.MAX_SAFE_INTEGER),
+        signal: options.signal,
+        onProgress: options.onProgress,
+      });
+    } finally {
+      await Promise.all(producers.map((p) => p.close?.()));
+    }
   }
 
   /**

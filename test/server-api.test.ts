@@ -197,6 +197,29 @@ describe('searching', () => {
   });
 });
 
+test('re-ranking and category options pass through to the library', async () => {
+  const r = await call('/api/search?id=1&k=5&rerank=ssim&rerankTop=20');
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  const s = r.json as SearchResponse;
+  assert.equal(s.hits.length, 5);
+  assert.equal(typeof s.timings.rerankMs, 'number');
+  const j = await call('/api/search', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 1, k: 3, rerank: 'none', exact: true }) });
+  assert.equal(j.status, 200, JSON.stringify(j.json));
+  await expectError('/api/search?id=1&rerank=bogus', undefined, 400, 'INVALID_PARAMETER');
+  await expectError('/api/search?id=1&rerankTop=5', undefined, 400, 'INVALID_PARAMETER');
+  await expectError('/api/search?id=1&byCategory=maybe', undefined, 400, 'INVALID_PARAMETER');
+
+  const gated = await call('/api/search', { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: outsidePhoto('4_dinosaurs', 2) });
+  assert.equal(gated.status, 200);
+  const byCat = await call('/api/search?k=3&byCategory=true&topCategories=4', { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: outsidePhoto('4_dinosaurs', 2) });
+  assert.equal(byCat.status, 200, JSON.stringify(byCat.json));
+  const gate = (byCat.json as SearchResponse).gate;
+  assert.ok(gate && gate.mode === 'predicted', JSON.stringify(gate));
+  const explicit = await call('/api/search?id=1&k=3&category=zebra');
+  assert.equal(explicit.status, 200, JSON.stringify(explicit.json));
+  assert.equal((explicit.json as SearchResponse).gate?.mode, 'explicit');
+});
+
 describe('bad requests answer a status and a JSON error', () => {
   test('empty bodies', async () => {
     await expectError('/api/search', { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(0) }, 400, 'EMPTY_FILE');

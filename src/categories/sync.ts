@@ -28,7 +28,14 @@ export async function syncLabels(
   const settings = labelSettings(await collection.settings());
   if (!settings.enabled) return summary;
   const store = collection.store;
-  const hashes = await store.unlabelledHashes();
+  // A changed top-k re-derives every image's labels from its stored predictions.
+  const topKKey = 'labels_top_k';
+  const storedTopK = await store.getMeta(topKKey);
+  const relabel = storedTopK !== undefined && storedTopK !== String(settings.topK);
+  const hashes = relabel
+    ? [...new Set((await store.listImages({ status: 'indexed' })).flatMap((r) => (r.hash ? [r.hash] : [])))]
+    : await store.unlabelledHashes();
+  if (storedTopK !== String(settings.topK)) await store.setMeta(topKKey, String(settings.topK));
   if (hashes.length === 0) return summary;
 
   const side = await store.getImageData(LABELS_KIND, hashes);

@@ -41,7 +41,8 @@ async function fetchOnce(url: string, options: FetchImageOptions): Promise<Buffe
   const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
   try {
-    res = await doFetch(url, { signal, redirect: 'follow' });
+    // Some image hosts refuse requests without a user agent or that do not accept images.
+    res = await doFetch(url, { signal, redirect: 'follow', headers: { 'user-agent': 'simili (+https://github.com/simili)', accept: 'image/*,*/*;q=0.5' } });
   } catch (err) {
     if (signal.aborted) throw new SimiliError('DOWNLOAD_FAILED', `Timed out after ${timeoutMs} ms downloading ${url}`);
     throw err;

@@ -10,7 +10,7 @@ import { integerInRange } from '../validate.js';
 import { createClassicEncoder } from './classic.js';
 import type { Encoder } from './encoder.js';
 import { modelEntry } from './manifest.js';
-import { resolveAsset, type ModelLookupOptions, type ResolvedAsset } from './models.js';
+import { resolveAsset, resolveModel, type ModelLookupOptions, type ResolvedAsset } from './models.js';
 import { checkRecipeForCnn, createOnnxClassifier, createOnnxEncoder, type Classifier } from './onnx.js';
 import { presetRecipe, type Recipe } from './recipe.js';
 
@@ -38,21 +38,69 @@ export async function createEncoder(recipe: Recipe, options: EncoderOptions = {}
   if (options.modelPath !== undefined && entries.length !== 1) {
     throw invalidParameter('modelPath', `no explicit path for an ensemble of ${entries.length} models`, options.modelPath);
   }
-  let files: string[];
+  let resolved: Resolved;
   try {
-    files = [];
-    for (const entry of entries) files.push((await resolveAsset(entry, options)).path);
+    resolved = { recipe, files: await resolveFiles(recipe, options) };
   } catch (err) {
-    if (!options.fallback || !isSimiliError(err) || (err.code !== 'MODEL_UNAVAILABLE' && err.code !== 'DOWNLOAD_FAILED')) throw err;
-    options.warn?.(
-      `WARNING: the CNN model for preset "${recipe.name}" is unavailable; using the weaker classic ` +
-        `(colour + edge) descriptor instead.\n${errorMessage(err)}`,
-    );
-    const classic = presetRecipe('classic');
-    return { encoder: createClassicEncoder(), recipe: classic };
+    if (!options.fallback || !isUnavailable(err)) throw err;
+    const substitute = await trySubstitute(recipe, options, err);
+    if ('reason' in substitute) {
+      options.warn?.(
+        `WARNING: the CNN model for preset "${recipe.name}" is unavailable; using the weaker classic ` +
+          `(colour + edge) descriptor instead.\n${substitute.reason}`,
+      );
+      const classic = presetRecipe('classic');
+      return { encoder: createClassicEncoder(), recipe: classic };
+    }
+    resolved = substitute;
   }
-  const encoder = await createOnnxEncoder(recipe, files, { threads: options.threads, batchSize: options.batchSize });
-  return { encoder, recipe };
+  const encoder = await createOnnxEncoder(resolved.recipe, resolved.files, { threads: options.threads, batchSize: options.batchSize });
+  return { encoder, recipe: resolved.recipe };
+}
+
+interface Resolved {
+  recipe: Recipe;
+  files: string[];
+}
+
+/**
+ * The implicit default's next best: its models' manifest substitutes (the zoo MobileNetV2 for
+ * the TF one, which has no public ONNX copy), announced loudly; the returned recipe is what the
+ * collection records. Resolves to the reasons when no substitute can be had either.
+ */
+async function trySubstitute(recipe: Recipe, options: EncoderOptions, cause: unknown): Promise<Resolved | { reason: string }> {
+  const substitute = options.modelPath === undefined ? substituteRecipe(recipe) : null;
+  if (substitute === null) return { reason: errorMessage(cause) };
+  try {
+    const files = await resolveFiles(substitute, options);
+    const used = substitute.models.join(' + ');
+    options.warn?.(
+      `WARNING: ${recipe.models.join(' + ')} (preset "${recipe.name}") is unavailable; using ${used} instead: ` +
+        `the same network with other weights, somewhat weaker for retrieval. The collection records ${used}; ` +
+        `once the preferred model is in place, \`simili index --reindex\` rebuilds with it.\n${errorMessage(cause)}`,
+    );
+    return { recipe: substitute, files };
+  } catch (err) {
+    if (!isUnavailable(err)) throw err;
+    return { reason: `${errorMessage(cause)}\n${errorMessage(err)}` };
+  }
+}
+
+async function resolveFiles(recipe: Recipe, options: EncoderOptions): Promise<string[]> {
+  const files: string[] = [];
+  for (const id of recipe.models) files.push((await resolveModel(modelEntry(id), options)).path);
+  return files;
+}
+
+function isUnavailable(err: unknown): boolean {
+  return isSimiliError(err) && (err.code === 'MODEL_UNAVAILABLE' || err.code === 'DOWNLOAD_FAILED');
+}
+
+/** The recipe with each model replaced by its manifest `substitute`; null when none has one. */
+function substituteRecipe(recipe: Recipe): Recipe | null {
+  const models = recipe.models.map((id) => modelEntry(id).substitute ?? id);
+  if (models.every((id, i) => id === recipe.models[i])) return null;
+  return { ...structuredClone(recipe), models };
 }
 
 /**
@@ -64,7 +112,7 @@ export async function createClassifier(modelId: string, options: Omit<EncoderOpt
   if (entry.outputs.logits === undefined || entry.classNames === undefined) {
     throw invalidParameter('model', 'a model with class logits (squeezenet1.1)', modelId);
   }
-  const model = await resolveAsset(entry, options);
+  const model = await resolveModel(entry, options);
   const { modelPath, ...rest } = options;
   let names: ResolvedAsset;
   if (modelPath !== undefined) {

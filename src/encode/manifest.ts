@@ -30,9 +30,27 @@ export interface ModelAsset {
   /**
    * Where a byte-identical copy can be downloaded. Null when none is published: simili's
    * graphs are backbones re-assembled with extra outputs, so the upstream classifiers in
-   * `upstream` have other checksums and cannot stand in for them.
+   * `upstream` have other checksums and cannot stand in for them as files (see `download`).
    */
   url: string | null;
+}
+
+/**
+ * A public file from which an equivalent graph can be derived (onnx-graph.ts): a complete
+ * classifier with a fixed 1 x 3 x 224 x 224 input whose last feature map is an inner tensor.
+ * The rewrite exposes that tensor as `features`, adds `embedding` = its global average, renames
+ * the input to the entry's and makes its batch and spatial sizes symbolic.
+ */
+export interface DownloadSource extends ModelAsset {
+  url: string;
+  /** Where the checksum was read: the repository's Git LFS pointer for the file. */
+  checksumFrom: string;
+  /** The file's graph input. */
+  input: string;
+  /** Inner tensor with the last feature map [N, C, h, w]. */
+  features: string;
+  /** Tensor with the class scores, for entries that have `outputs.logits`. */
+  logits?: string;
 }
 
 export interface ModelEntry extends ModelAsset {
@@ -54,6 +72,13 @@ export interface ModelEntry extends ModelAsset {
   licence: string;
   /** Canonical public copies of the upstream model this graph was built from (provenance). */
   upstream: readonly string[];
+  /** A public classifier this graph can be derived from when the file itself cannot be had. */
+  download?: DownloadSource;
+  /**
+   * Model to use instead when this one cannot be had and the caller allows a fallback: same
+   * architecture and dimension, weaker numbers (the default's TF weights have no public ONNX copy).
+   */
+  substitute?: string;
 }
 
 const IMAGENET: Normalisation = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
@@ -61,6 +86,8 @@ const IMAGENET: Normalisation = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.22
 const TF_INCEPTION: Normalisation = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
 
 const ZOO = 'https://github.com/onnx/models/raw/main/validated/vision/classification';
+/** Checksums are the Git LFS pointers of github onnx/models (same oid in the old vision/ layout). */
+const ZOO_LFS = 'Git LFS pointer of github onnx/models';
 
 export const MODELS = {
   'mobilenetv2-tf': {
@@ -79,6 +106,7 @@ export const MODELS = {
       'https://storage.googleapis.com/mobilenet_v2/checkpoints/mobilenet_v2_1.0_224.tgz',
       'https://github.com/webmachinelearning/test-data',
     ],
+    substitute: 'mobilenetv2-zoo',
   },
   'mobilenetv2-zoo': {
     id: 'mobilenetv2-zoo',
@@ -93,6 +121,16 @@ export const MODELS = {
     licence: 'Apache-2.0',
     url: null,
     upstream: [`${ZOO}/mobilenet/model/mobilenetv2-7.onnx`, 'https://github.com/webmachinelearning/test-data'],
+    download: {
+      file: 'mobilenetv2-zoo/mobilenetv2-7.onnx',
+      sha256: 'c1c513582d56afceff8516c73804e484c81c6a830712ab6d682253f4a3cd042f',
+      bytes: 14246826,
+      url: `${ZOO}/mobilenet/model/mobilenetv2-7.onnx`,
+      checksumFrom: `${ZOO_LFS}, vision/classification/mobilenet/model/mobilenetv2-7.onnx`,
+      input: 'data',
+      // MXNet Gluon export: the last ReLU6 of `features`, 1280 x 7 x 7, right before pool0.
+      features: 'mobilenetv20_features_relu1_fwd',
+    },
   },
   'squeezenet1.1': {
     id: 'squeezenet1.1',
@@ -114,6 +152,17 @@ export const MODELS = {
     licence: 'Apache-2.0',
     url: null,
     upstream: [`${ZOO}/squeezenet/model/squeezenet1.1-7.onnx`, 'https://github.com/webmachinelearning/test-data'],
+    download: {
+      file: 'squeezenet1.1/squeezenet1.1-7.onnx',
+      sha256: '1eeff551a67ae8d565ca33b572fc4b66e3ef357b0eb2863bb9ff47a918cc4088',
+      bytes: 4956208,
+      url: `${ZOO}/squeezenet/model/squeezenet1.1-7.onnx`,
+      checksumFrom: `${ZOO_LFS}, vision/classification/squeezenet/model/squeezenet1.1-7.onnx`,
+      input: 'data',
+      // The last fire module's concat, 512 x 13 x 13, before dropout and the classifier conv.
+      features: 'squeezenet0_concat7',
+      logits: 'squeezenet0_flatten0_reshape0',
+    },
   },
 } as const satisfies Record<string, ModelEntry>;
 

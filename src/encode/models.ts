@@ -2,7 +2,8 @@
  * Finding model files. Lookup order: an explicit path (`--model`), the models directory
  * (option, else env SIMILI_MODELS_DIR), the user's cache directory; if none has the file,
  * download it into the cache. Every file is checked against the manifest's sha256 once per
- * process before use.
+ * process before use. A model whose own file has no public copy is derived from the public
+ * classifier its manifest entry names (`download`, see derive.ts), also into the cache.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -10,8 +11,9 @@ import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SimiliError, errorMessage, invalidParameter, isSimiliError } from '../errors.js';
+import { derivedAsset, deriveModel } from './derive.js';
 import { downloadAsset, type DownloadProgress } from './download.js';
-import type { ModelAsset } from './manifest.js';
+import type { DownloadSource, ModelAsset, ModelEntry } from './manifest.js';
 
 export interface ModelLookupOptions {
   /** Explicit file for this asset; when given, nothing else is searched. */
@@ -27,7 +29,8 @@ export interface ModelLookupOptions {
   onDownloadProgress?: DownloadProgress;
 }
 
-export type ModelSource = 'explicit' | 'models-dir' | 'cache' | 'download';
+/** `derived`: rewritten just now from the entry's public classifier (found or downloaded). */
+export type ModelSource = 'explicit' | 'models-dir' | 'cache' | 'download' | 'derived';
 
 export interface ResolvedAsset {
   path: string;
@@ -108,6 +111,79 @@ export async function resolveAsset(asset: ModelAsset, options: ModelLookupOption
       unavailableMessage(asset, errorMessage(err), path.resolve(cacheDir, ...relative), url),
       { cause: err },
     );
+  }
+}
+
+/**
+ * Locate a model graph. Order: the entry's own file (explicit path, models directory, cache);
+ * a graph derived earlier into the cache; the entry's own file downloaded (its url or a
+ * mirror); the public classifier of `entry.download` (models directory, cache, else
+ * downloaded) rewritten into the cache. An explicit path may also be that public classifier.
+ */
+export async function resolveModel(entry: ModelEntry, options: ModelLookupOptions = {}): Promise<ResolvedAsset> {
+  checkOptions(options);
+  const source = entry.download;
+  if (source === undefined) return resolveAsset(entry, options);
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  if (options.modelPath !== undefined) return resolveExplicit(entry, source, options.modelPath, cacheDir);
+
+  try {
+    return await resolveAsset(entry, { ...options, allowDownload: false });
+  } catch (err) {
+    if (!isSimiliError(err) || err.code !== 'MODEL_UNAVAILABLE') throw err;
+  }
+  const derived = await findDerived(entry, source, cacheDir);
+  if (derived !== null) return { path: derived, source: 'cache' };
+
+  const reasons: string[] = [];
+  if (options.allowDownload !== false && downloadUrlOf(entry, options) !== null) {
+    try {
+      return await resolveAsset(entry, options);
+    } catch (err) {
+      if (isSimiliError(err) && err.code === 'CHECKSUM_MISMATCH') throw err;
+      reasons.push(errorMessage(err));
+    }
+  }
+  let found: ResolvedAsset;
+  try {
+    found = await resolveAsset(source, options);
+  } catch (err) {
+    if (isSimiliError(err) && err.code === 'CHECKSUM_MISMATCH') throw err;
+    const code = isSimiliError(err) && err.code === 'DOWNLOAD_FAILED' ? 'DOWNLOAD_FAILED' : 'MODEL_UNAVAILABLE';
+    const own = reasons.length > 0 ? reasons.join('\n') : unavailableMessage(entry, 'no directory has it', path.resolve(cacheDir, ...entry.file.split('/')), downloadUrlOf(entry, options));
+    throw new SimiliError(
+      code,
+      `Model ${entry.id} is not available.\n${own}\n` +
+        `simili can also derive it from the public classifier ${path.posix.basename(source.file)}:\n${errorMessage(err)}`,
+      { cause: err },
+    );
+  }
+  return { path: await deriveModel(entry, source, found.path, cacheDir), source: 'derived' };
+}
+
+/** A derived file in the cache that its sidecar vouches for, or null. */
+async function findDerived(entry: ModelEntry, source: DownloadSource, cacheDir: string): Promise<string | null> {
+  const asset = await derivedAsset(entry, source, cacheDir);
+  if (asset === null || !(await isFile(asset.path))) return null;
+  try {
+    await verifyFile(asset.path, asset);
+    return asset.path;
+  } catch (err) {
+    // A damaged or half-replaced derived file is made again from the source.
+    if (isSimiliError(err) && err.code === 'CHECKSUM_MISMATCH') return null;
+    throw err;
+  }
+}
+
+/** `--model` may name the entry's own file or the public classifier it is derived from. */
+async function resolveExplicit(entry: ModelEntry, source: DownloadSource, modelPath: string, cacheDir: string): Promise<ResolvedAsset> {
+  try {
+    return await resolveAsset(entry, { modelPath });
+  } catch (err) {
+    const file = path.resolve(modelPath);
+    if (!isSimiliError(err) || err.code !== 'CHECKSUM_MISMATCH' || (await sha256File(file)) !== source.sha256) throw err;
+    const derived = await findDerived(entry, source, cacheDir);
+    return { path: derived ?? (await deriveModel(entry, source, file, cacheDir)), source: derived !== null ? 'cache' : 'derived' };
   }
 }
 

@@ -70,7 +70,10 @@ export function watchFolder(collection: Collection, folder: string, options: Wat
   let watcher: FSWatcher | null = null;
   let rootIno: number | null = null;
   let rootMissing = false;
-  let previous: Facts | null = null;
+  // Per file: its size+mtime and since when it has had them. Stability is measured in time,
+  // not in scans, since two scans can follow each other within milliseconds.
+  const seen = new Map<string, { facts: string; since: number }>();
+  let first = true;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
   let again = false;
@@ -123,16 +126,25 @@ export function watchFolder(collection: Collection, folder: string, options: Wat
     }
     const files = await scanFolder(root);
     const now = factsOf(files);
+    const at = Date.now();
+    // Files the catalogue already has as they are count as settled from the start.
+    const known = first ? new Map((await collection.images()).map((r) => [r.path, `${r.size}:${r.mtimeMs}`])) : null;
+    first = false;
+    for (const p of [...seen.keys()]) if (!now.has(p)) seen.delete(p);
     const defer = new Set<string>();
-    if (previous) {
-      for (const [p, f] of now) if (previous.get(p) !== f) defer.add(p);
+    let wait = Infinity;
+    for (const [p, f] of now) {
+      let entry = seen.get(p);
+      if (!entry || entry.facts !== f) {
+        entry = { facts: f, since: known?.get(p) === f ? -Infinity : at };
+        seen.set(p, entry);
+      }
+      const settled = at - entry.since;
+      if (settled < stableMs) {
+        defer.add(p);
+        wait = Math.min(wait, stableMs - settled);
+      }
     }
-    // The first scan has nothing to compare with: files not yet known to the catalogue wait one round.
-    else {
-      const known = new Map((await collection.images()).map((r) => [r.path, `${r.size}:${r.mtimeMs}`]));
-      for (const [p, f] of now) if (known.get(p) !== f) defer.add(p);
-    }
-    previous = now;
     if (defer.size > 0) emit({ type: 'waiting', files: [...defer] });
     const summary = await collection.index(root, {
       defer,
@@ -141,7 +153,7 @@ export function watchFolder(collection: Collection, folder: string, options: Wat
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     emit({ type: 'synced', summary, deferred: defer.size });
-    if (defer.size > 0) schedule(stableMs);
+    if (defer.size > 0) schedule(Math.max(wait, debounceMs));
   };
 
   const run = async (): Promise<void> => {

@@ -164,3 +164,26 @@ export function rerankRanker(collection: Collection, matrix: CodeMatrix, options
     return out;
   };
 }
+
+/**
+ * Greyscale copies of outside query files for `rerankRanker`, which only sees their codes:
+ * each file is encoded once more and matched to the code it produced (same encoder, same bytes,
+ * so the same code). A handful of labelled queries makes this cheap.
+ */
+export function outsideGreyByCode(collection: Collection, files: readonly string[]): (code: Float32Array) => Promise<GreyImage | null> {
+  let known: Promise<Array<{ code: Float32Array; file: string }>> | null = null;
+  const greys = new Map<string, Promise<GreyImage>>();
+  return async (code) => {
+    known ??= Promise.all(files.map(async (file) => ({ code: (await collection.queryCode({ path: file })).code, file })));
+    let best: { file: string; score: number } | null = null;
+    for (const k of await known) {
+      let s = 0;
+      for (let i = 0; i < code.length; i++) s += code[i]! * k.code[i]!;
+      if (!best || s > best.score) best = { file: k.file, score: s };
+    }
+    if (!best || best.score < 0.999) return null;
+    const file = best.file;
+    if (!greys.has(file)) greys.set(file, fs.readFile(file).then(greyOfBytes));
+    return greys.get(file)!;
+  };
+}

@@ -124,3 +124,27 @@ export function augmentDatabase(
   }
   return out;
 }
+
+/**
+ * A full ranking with alpha-QE, for evaluation (src/eval's Ranker shape): expand the query
+ * with its top k (the excluded row never counts), then rank every row by the expanded query.
+ */
+export function queryExpansionRanker(
+  matrix: NormalisedRows,
+  policy: ExpansionPolicy,
+): (code: Float32Array, excludeRow: number | null) => number[] {
+  const p = checkExpansionPolicy('queryExpansion', policy);
+  const n = rowCount(matrix);
+  const scores = new Float64Array(n);
+  return (code, excludeRow) => {
+    const exclude = excludeRow === null ? undefined : new Set([excludeRow]);
+    const expanded = weightedExpansion(matrix, code, nearestRows(matrix, code, p.k, exclude), p);
+    const rows: number[] = [];
+    for (let r = 0; r < n; r++) {
+      if (r === excludeRow) continue;
+      scores[r] = dotRow(matrix.data, r * matrix.dim, expanded, matrix.dim);
+      rows.push(r);
+    }
+    return rows.sort((a, b) => scores[b]! - scores[a]! || a - b);
+  };
+}

@@ -11,6 +11,7 @@
  *   POST /api/images, DELETE /api/images/:id   write, bearer token only
  *   GET  /openapi.json
  */
+import path from 'node:path';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Collection } from '../collection.js';
@@ -59,7 +60,9 @@ export function createApp(collection: Collection, serverOptions: ServerOptions =
       ? new HttpError(err.status, 'INVALID_PARAMETER', err.message || 'Bad request')
       : toHttpError(err);
     if (e.status >= 500 && e.code === 'INTERNAL') console.error(`simili serve: ${c.req.method} ${c.req.path}:`, err);
-    return c.json(errorBody(e), e.status);
+    // Library messages name the collection folder; clients need not learn the server's paths.
+    const message = e.message.split(collection.dir).join(path.basename(collection.dir));
+    return c.json({ error: { code: e.code, message } }, e.status);
   });
   return app;
 }

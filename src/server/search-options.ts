@@ -1,13 +1,15 @@
 /** Loose request parameters -> the library's SearchOptions, each checked with validate.ts. */
 import type { SearchOptions } from '../collection.js';
 import { invalidParameter } from '../errors.js';
+import { DEFAULT_RERANK_TOP, RERANK_METHODS } from '../rerank/rerankers.js';
+import { oneOf } from '../validate.js';
 import { HttpError } from './http-error.js';
 import { optionalInteger, optionalNumber } from './params.js';
 
 /** Parameters a search request may carry besides the query image itself. */
-export const SEARCH_PARAMS = ['k', 'threshold', 'byCategory', 'topCategories', 'category', 'exact'] as const;
+export const SEARCH_PARAMS = ['k', 'threshold', 'rerank', 'rerankTop', 'byCategory', 'topCategories', 'category', 'exact'] as const;
 
-export type ServerSearchOptions = Pick<SearchOptions, 'threshold' | 'byCategory' | 'topCategories' | 'category' | 'exact'> & { k: number };
+export type ServerSearchOptions = Pick<SearchOptions, 'threshold' | 'rerank' | 'byCategory' | 'topCategories' | 'category' | 'exact'> & { k: number };
 
 export function searchOptions(params: Record<string, unknown>, maxK: number): ServerSearchOptions {
   const unknown = Object.keys(params).filter((key) => !(SEARCH_PARAMS as readonly string[]).includes(key));
@@ -16,6 +18,9 @@ export function searchOptions(params: Record<string, unknown>, maxK: number): Se
   }
   const k = optionalInteger('k', params.k, 1, maxK) ?? 10;
   const threshold = optionalNumber('threshold', params.threshold, -1, 1);
+  const rerankMethod = params.rerank === undefined || params.rerank === '' ? undefined : oneOf('rerank', params.rerank, RERANK_METHODS);
+  const rerankTop = optionalInteger('rerankTop', params.rerankTop, 1, 10_000);
+  if (rerankTop !== undefined && rerankMethod === undefined) throw invalidParameter('rerank', `one of ${RERANK_METHODS.join(', ')} when rerankTop is given`, params.rerank);
   const byCategory = optionalBoolean('byCategory', params.byCategory);
   const topCategories = optionalInteger('topCategories', params.topCategories, 1, 100);
   const category = optionalText('category', params.category);
@@ -23,6 +28,7 @@ export function searchOptions(params: Record<string, unknown>, maxK: number): Se
   return {
     k,
     ...(threshold !== undefined ? { threshold } : {}),
+    ...(rerankMethod !== undefined ? { rerank: { method: rerankMethod, topN: rerankTop ?? DEFAULT_RERANK_TOP } } : {}),
     ...(byCategory !== undefined ? { byCategory } : {}),
     ...(topCategories !== undefined ? { topCategories } : {}),
     ...(category !== undefined ? { category } : {}),

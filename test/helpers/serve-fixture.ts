@@ -43,6 +43,8 @@ export async function buildCollection(): Promise<{ dir: string; imagesDir: strin
   mkdirSync(path.join(imagesDir, 'generated'), { recursive: true });
   for (let i = 0; i < GENERATED; i++) writeFileSync(path.join(imagesDir, 'generated', `gen-${i}.jpg`), await makeImage(100 + i, 160, 120));
   const collection = await Collection.open(path.join(dir, '.simili'), { create: true, encoder: { allowDownload: false } });
+  // Predicted labels, so category-gated search works through the API too.
+  await collection.updateSettings({ labels: true });
   const summary = await collection.index(imagesDir);
   await collection.close();
   if (summary.failed.length > 0) throw new Error(`fixture images failed: ${JSON.stringify(summary.failed)}`);

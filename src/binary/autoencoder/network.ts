@@ -91,6 +91,18 @@ export class ConvAutoencoder {
     }
   }
 
+  /**
+   * Start the reconstruction at the data's mean colour (bias = logit(mean) per channel),
+   * so early steps are spent on structure, not on finding the average brightness.
+   */
+  initialiseOutputBias(channelMeans: [number, number, number]): void {
+    const bias = this.params.subarray(this.params.length - 3);
+    channelMeans.forEach((m, c) => {
+      const p = Math.min(0.99, Math.max(0.01, m));
+      bias[c] = Math.log(p / (1 - p));
+    });
+  }
+
   /** Sigmoid code activations, [codeChannels][B][S/16][S/16]. `input` is [3][B][S][S] in [0, 1]. */
   encode(input: Float32Array, batch: number): Float32Array {
     this.checkInput(input, batch);

@@ -105,6 +105,7 @@ export async function trainAutoencoder(thumbs: Uint8Array, count: number, option
   if (train.length === 0) throw invalidParameter('heldOut', 'a fraction leaving images to train on', heldOutFraction);
 
   const net = new ConvAutoencoder(spec, undefined, options.seed ?? 1);
+  net.initialiseOutputBias(channelMeans(thumbs, train, size));
   const adam = new Adam(net.params.length, lr);
   const workers = Array.from({ length: threads - 1 }, () => startModuleWorker('autoencoder/train-worker', { spec }));
   const history: EpochStats[] = [];
@@ -228,6 +229,24 @@ export function evaluateHeldOut(net: ConvAutoencoder, thumbs: Uint8Array, size: 
     n += clean.length;
   }
   return { mse: soft / n, hardMse: hard / n };
+}
+
+/** Mean colour of the training images (a strided sample of at most ~2,000 of them). */
+function channelMeans(thumbs: Uint8Array, ids: number[], size: number): [number, number, number] {
+  const sum = [0, 0, 0];
+  let n = 0;
+  const step = Math.max(1, Math.floor(ids.length / 2000));
+  const bytes = size * size * 3;
+  for (let k = 0; k < ids.length; k += step) {
+    const o = ids[k]! * bytes;
+    for (let i = o; i < o + bytes; i += 3) {
+      sum[0]! += thumbs[i]!;
+      sum[1]! += thumbs[i + 1]!;
+      sum[2]! += thumbs[i + 2]!;
+      n++;
+    }
+  }
+  return [sum[0]! / n / 255, sum[1]! / n / 255, sum[2]! / n / 255];
 }
 
 function shuffle<T>(a: T[], random: () => number): T[] {

@@ -8,5 +8,7 @@ import { register as labels } from './labels.js';
 import { register as ls } from './ls.js';
 import { register as add } from './add.js';
 import { register as remove } from './remove.js';
+import { register as trainSimilarity } from './train-similarity.js';
+import { register as serve } from './serve.js';
 
-export const COMMANDS: RegisterCommand[] = [index, search, evaluate, info, add, remove, ls, labels];
+export const COMMANDS: RegisterCommand[] = [index, search, evaluate, info, add, remove, ls, labels, trainSimilarity, serve];

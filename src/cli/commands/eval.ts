@@ -7,13 +7,20 @@ import { renderTable } from '../../present/table.js';
 import { encoderOptions, globalOptions, info } from '../context.js';
 import { progressBar } from '../progress.js';
 import type { RegisterCommand } from './registry.js';
+import { measureGate, printGate } from '../eval-gate.js';
+import { parseInteger } from '../parse.js';
+import { rerankFromFlags, rerankMethodOption, rerankTopOption, type RerankFlags } from '../rerank-options.js';
+import { evalRanker, formatSplitEval, learnedSplitEval, rerankTiming } from '../rerank-eval.js';
 
-interface EvalFlags {
+interface EvalFlags extends RerankFlags {
   preset?: string;
   queries?: string;
   labels?: string;
   perClass?: boolean;
   json?: boolean;
+  byCategory?: boolean;
+  topCategories?: number;
+  speedImages?: number;
 }
 
 export function printEval(result: DatasetEval, perClass: boolean): void {
@@ -45,14 +52,21 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--labels <tsv>', 'TSV with "file" and "label" columns for --queries')
     .option('--per-class', 'print the per-class table')
     .option('--json', 'print the full report as JSON')
+    .option('--by-category', 'also measure the category gate: its recall, hits@10 with and without it, and the speed-up per query')
+    .option('--top-categories <n>', 'categories per query for --by-category', parseInteger)
+    .option('--speed-images <n>', 'collection size (real + synthetic) for the --by-category speed-up', parseInteger, 100_000)
+    .addOption(rerankMethodOption())
+    .addOption(rerankTopOption())
     .action(async (folder: string, flags: EvalFlags, command: Command) => {
       const opts = globalOptions(command);
       const recipe = presetRecipe(flags.preset ?? DEFAULT_PRESET);
+      const rerank = rerankFromFlags(flags);
       // A cache collection per folder and recipe: a second eval of the same set is instant.
       const dir = opts.collection ? path.resolve(opts.collection) : evalCollectionDir(folder, recipe);
       const collection = await Collection.open(dir, { create: true, encoder: encoderOptions(opts) });
       const bar = progressBar('embedding', !opts.quiet);
       try {
+        if (flags.byCategory) await collection.updateSettings({ labels: true });
         await collection.index(folder, {
           recipe,
           onPlan: (p) => { if (p.toProcess > 0) bar.start(p.toProcess); },
@@ -61,9 +75,20 @@ export const register: RegisterCommand = (program: Command) => {
         bar.stop();
         const queries = flags.labels ? await readQueryLabels(flags.labels, flags.queries) : undefined;
         info(opts, `collection ${dir} (${recipe.name})`);
-        const result = await evaluateCollection(collection, { ...(queries ? { queries } : {}) });
-        if (flags.json) process.stdout.write(JSON.stringify({ folder: path.resolve(folder), recipe, ...result }, null, 2) + '\n');
-        else printEval(result, flags.perClass ?? false);
+        const timing = rerankTiming();
+        const ranker = rerank && rerank.method !== 'learned' ? evalRanker(collection, rerank, queries, timing) : undefined;
+        const result = await evaluateCollection(collection, { ...(queries ? { queries } : {}), ...(ranker ? { ranker } : {}) });
+        // `learned` is graded on classes it was not trained on: see rerank/learned/split-eval.ts.
+        const split = rerank?.method === 'learned' ? await learnedSplitEval(collection, rerank, (m) => info(opts, m)) : undefined;
+        const reranked = ranker && rerank ? { ...rerank, addedMsPerQuery: timing.medianMs() } : undefined;
+        const gate = flags.byCategory ? await measureGate(collection, flags.topCategories, flags.speedImages ?? 100_000) : undefined;
+        if (flags.json) process.stdout.write(JSON.stringify({ folder: path.resolve(folder), recipe, ...result, ...(gate ? { gate } : {}), ...(reranked ? { rerank: reranked } : {}), ...(split ? { learnedSplit: { ...split, split: { trainClasses: split.split.trainClasses, testClasses: split.split.testClasses } } } : {}) }, null, 2) + '\n');
+        else {
+          printEval(result, flags.perClass ?? false);
+          if (gate) printGate(gate);
+          if (reranked) process.stdout.write(`re-ranked the top ${reranked.topN} with ${reranked.method}: +${reranked.addedMsPerQuery.toFixed(1)} ms per query (median)\n`);
+          if (split) process.stdout.write(`\n${formatSplitEval(split)}\n`);
+        }
       } finally {
         bar.stop();
         await collection.close();

@@ -1,7 +1,9 @@
 import { Option, type Command } from 'commander';
 import { PRESET_NAMES, presetRecipe } from '../../encode/recipe.js';
 import type { IndexSummary } from '../../collection.js';
-import { globalOptions, info, openCollection } from '../context.js';
+import { globalOptions, info, openCollection, warn, type GlobalOptions } from '../context.js';
+import type { Collection } from '../../collection.js';
+import { watchFolder } from '../../live/watch.js';
 import { EXIT } from '../exit-codes.js';
 import { progressBar } from '../progress.js';
 import { parseInteger } from '../parse.js';
@@ -13,6 +15,9 @@ interface IndexFlags {
   batchSize: number;
   maxPixels?: number;
   json?: boolean;
+  labels?: boolean;
+  thumbnails?: boolean;
+  watch?: boolean;
 }
 
 export function printSummary(s: IndexSummary, quiet: boolean): void {
@@ -28,6 +33,25 @@ export function printSummary(s: IndexSummary, quiet: boolean): void {
   process.stderr.write(lines.join('\n') + '\n');
 }
 
+/** `index --watch`: one line per change on stderr until Ctrl-C. */
+async function watchUntilInterrupted(collection: Collection, folder: string, opts: GlobalOptions, signal: AbortSignal): Promise<void> {
+  const watcher = watchFolder(collection, folder, {
+    onEvent: (e) => {
+      if (e.type === 'synced') {
+        const s = e.summary;
+        if (s.indexed + s.removed + s.failed.length > 0) info(opts, `${new Date().toISOString()} ${s.indexed} indexed, ${s.removed} removed, ${s.failed.length} failed`);
+      } else if (e.type === 'waiting') info(opts, `waiting for ${e.files.length} file(s) to finish being written`);
+      else if (e.type === 'root-missing') warn(`${e.root} is gone; waiting for it to come back (nothing is removed meanwhile)`);
+      else if (e.type === 'root-back') info(opts, `${e.root} is back`);
+      else warn(e.message);
+    },
+  });
+  await watcher.ready;
+  info(opts, `watching ${folder} (Ctrl-C to stop)`);
+  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  await watcher.close();
+}
+
 export const register: RegisterCommand = (program: Command) => {
   program
     .command('index')
@@ -38,6 +62,9 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--batch-size <n>', 'images per inference batch', parseInteger, 16)
     .option('--max-pixels <n>', 'refuse images with more pixels than this (decompression-bomb guard)', parseInteger)
     .option('--json', 'print the run summary as JSON on stdout')
+    .option('--labels', 'also store each image\'s top ImageNet classes (kept in the collection\'s settings)')
+    .option('--no-thumbnails', 'do not store small previews (kept in the collection\'s settings)')
+    .option('--watch', 'after indexing, keep following the folder: new, changed, moved and deleted files')
     .action(async (folder: string, flags: IndexFlags, command: Command) => {
       const opts = globalOptions(command);
       const collection = await openCollection(opts, { create: true });
@@ -50,6 +77,12 @@ export const register: RegisterCommand = (program: Command) => {
       process.on('SIGINT', onSigint);
       const bar = progressBar('indexing', !opts.quiet);
       try {
+        if (flags.labels) await collection.updateSettings({ labels: true });
+        if (flags.thumbnails === false) await collection.updateSettings({ thumbnails: false });
+        if (flags.watch) {
+          await watchUntilInterrupted(collection, folder, opts, controller.signal);
+          return;
+        }
         const summary = await collection.index(folder, {
           ...(flags.preset ? { recipe: presetRecipe(flags.preset) } : {}),
           reindex: flags.reindex ?? false,

@@ -5,16 +5,31 @@ import type { Collection, QueryInput, SearchOptions, SearchResult } from '../../
 import { isUrl } from '../../indexing/scan.js';
 import { makeThumbnail, renderHtml } from '../../present/html.js';
 import { renderTable } from '../../present/table.js';
+import { labelsOfImages } from '../../categories/describe.js';
 import { globalOptions, info, openCollection } from '../context.js';
 import { parseInteger, parseNumber } from '../parse.js';
 import type { RegisterCommand } from './registry.js';
+import { rerankFromFlags, rerankMethodOption, rerankTopOption, type RerankFlags } from '../rerank-options.js';
 
-interface SearchFlags {
+interface SearchFlags extends RerankFlags {
   k: number;
   threshold?: number;
   id?: number;
   json?: boolean;
   html?: string;
+  byCategory?: boolean;
+  topCategories?: number;
+  category?: string;
+  showLabels?: boolean;
+  addQuery?: boolean;
+}
+
+/** One line on stderr saying what the category gate did. */
+function describeGate(gate: NonNullable<SearchResult['gate']>): string {
+  const names = gate.categories.map((c) => (c.probability !== undefined ? `${c.name} ${c.probability.toFixed(2)}` : c.name)).join(', ');
+  if (gate.mode === 'explicit') return `category filter ${names}: ${gate.candidates} candidates`;
+  if (gate.everything) return `category gate (${names}) kept too few images: widened to the whole collection`;
+  return `category gate ${names}: ${gate.candidates} candidates${gate.widened ? ' (widened to more categories)' : ''}`;
 }
 
 /** A query is a file, a URL, or (with --id) an image already in the collection. */
@@ -33,7 +48,7 @@ export async function writeHtml(collection: Collection, query: QueryInput, resul
     label: h.path,
     score: h.score,
     href: h.location,
-    thumbnail: await collection.readImage(h.path).then(makeThumbnail, () => null),
+    thumbnail: (await collection.thumbnail(h.id)) ?? (await collection.readImage(h.path).then(makeThumbnail, () => null)),
   })));
   const recipe = await collection.recipe();
   const html = renderHtml({
@@ -55,19 +70,42 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--id <n>', 'query by an image already in the collection (its id from --json or ls)', parseInteger)
     .option('--json', 'print results as JSON')
     .option('--html <file>', 'also write a self-contained HTML page with the query and its top-k')
+    .option('--by-category', 'compare only with images sharing the query\'s predicted ImageNet categories (needs index --labels)')
+    .option('--top-categories <n>', 'how many of the query\'s top categories open the gate', parseInteger)
+    .option('--category <name>', 'only images labelled with this class: a name, a word of one ("turtle"), or a synset id')
+    .option('--show-labels', 'print each result\'s predicted labels')
+    .option('--add-query', 'also add the query image to the collection (after searching)')
+    .addOption(rerankMethodOption())
+    .addOption(rerankTopOption())
     .action(async (query: string | undefined, flags: SearchFlags, command: Command) => {
       const opts = globalOptions(command);
       const collection = await openCollection(opts);
       try {
         const input = queryInput(query, flags.id);
-        const options: SearchOptions = { k: flags.k, ...(flags.threshold !== undefined ? { threshold: flags.threshold } : {}) };
+        const rerank = rerankFromFlags(flags);
+        const options: SearchOptions = {
+          k: flags.k,
+          ...(rerank ? { rerank } : {}),
+          ...(flags.threshold !== undefined ? { threshold: flags.threshold } : {}),
+          ...(flags.byCategory || flags.topCategories !== undefined ? { byCategory: true } : {}),
+          ...(flags.topCategories !== undefined ? { topCategories: flags.topCategories } : {}),
+          ...(flags.category !== undefined ? { category: flags.category } : {}),
+          ...(flags.addQuery ? { addQuery: true } : {}),
+        };
         const result = await collection.search(input, options);
-        if (flags.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+        const labels = flags.showLabels ? await labelsOfImages(collection, result.hits.map((h) => h.id)) : null;
+        if (flags.json) process.stdout.write(JSON.stringify(labels ? { ...result, hits: result.hits.map((h) => ({ ...h, labels: labels.get(h.id) ?? [] })) } : result, null, 2) + '\n');
+        else if (labels && result.hits.length > 0) {
+          process.stdout.write(renderTable(['rank', 'score', 'id', 'image', 'labels'], result.hits.map((h) => [h.rank, h.score.toFixed(4), h.id, h.location,
+            (labels.get(h.id) ?? []).slice(0, 3).map((l) => `${l.name} ${l.probability.toFixed(2)}`).join('; ')])) + '\n');
+        }
         else if (result.hits.length === 0) info(opts, 'no results');
         else {
           process.stdout.write(renderTable(['rank', 'score', 'id', 'image'], result.hits.map((h) => [h.rank, h.score.toFixed(4), h.id, h.location])) + '\n');
         }
-        info(opts, `${result.scanned} images scanned; encode ${result.timings.encodeMs.toFixed(0)} ms, search ${result.timings.searchMs.toFixed(1)} ms`);
+        if (result.gate) info(opts, describeGate(result.gate));
+        if (result.added) info(opts, `query added to the collection as ${result.added.paths.join(', ')}${result.added.failed.length ? ` (failed: ${result.added.failed[0]!.error})` : ''}`);
+        info(opts, `${result.scanned} images scanned; encode ${result.timings.encodeMs.toFixed(0)} ms, search ${result.timings.searchMs.toFixed(1)} ms${result.timings.rerankMs !== undefined ? `, re-rank ${result.timings.rerankMs.toFixed(1)} ms` : ''}`);
         if (flags.html) {
           await writeHtml(collection, input, result, flags.html);
           info(opts, `wrote ${flags.html}`);

@@ -42,7 +42,7 @@ export const APP_JS = String.raw`
     b.type = 'button';
     b.className = 'card';
     b.dataset.id = String(item.id);
-    b.title = 'More like ' + item.name;
+    b.title = item.path + ' (more like this)';
     b.setAttribute('aria-label', 'More like ' + item.name + (scoreText ? ', score ' + scoreText : ''));
     var img = document.createElement('img');
     img.src = item.thumb;

@@ -32,7 +32,7 @@ export const INDEX_HTML = String.raw`<!doctype html>
         <button type="submit">Search URL</button>
       </div>
       <div class="opts">
-        <label for="k">Results</label>
+        <label for="k">Number of results</label>
         <select id="k" name="k">
           <option>10</option><option selected>20</option><option>50</option><option>100</option>
         </select>

@@ -4,6 +4,13 @@ import { Hono } from 'hono';
 const error = { $ref: '#/components/responses/Error' };
 const k = { name: 'k', in: 'query', description: 'How many results (default 10)', schema: { type: 'integer', minimum: 1 } };
 const threshold = { name: 'threshold', in: 'query', description: 'Drop results scoring below this cosine similarity', schema: { type: 'number', minimum: -1, maximum: 1 } };
+const rerank = { name: 'rerank', in: 'query', description: 'Re-rank the first-stage candidates', schema: { enum: ['none', 'ssim', 'ms-ssim', 'ssim-euclid', 'learned'] } };
+const rerankTop = { name: 'rerankTop', in: 'query', description: 'How many first-stage candidates are re-ranked (default 100)', schema: { type: 'integer', minimum: 1 } };
+const byCategory = { name: 'byCategory', in: 'query', description: "Scan only images sharing the query's predicted categories (widens when too few)", schema: { type: 'boolean' } };
+const topCategories = { name: 'topCategories', in: 'query', description: 'How many predicted categories open the gate (default 4)', schema: { type: 'integer', minimum: 1 } };
+const category = { name: 'category', in: 'query', description: 'Only images labelled with this class (name, word or synset id)', schema: { type: 'string' } };
+const exact = { name: 'exact', in: 'query', description: 'true: scan every code; false: use the ANN index', schema: { type: 'boolean' } };
+const searchParams = [k, threshold, rerank, rerankTop, byCategory, topCategories, category, exact];
 const idParam = { name: 'id', in: 'path', required: true, description: 'Image id from the catalogue', schema: { type: 'integer', minimum: 1 } };
 const bearer = [{ bearer: [] }];
 
@@ -23,14 +30,14 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [
             { name: 'id', in: 'query', schema: { type: 'integer', minimum: 1 } },
             { name: 'url', in: 'query', schema: { type: 'string', format: 'uri' } },
-            k,
-            threshold,
+            ...searchParams,
           ],
           responses: { 200: json('#/components/schemas/SearchResult'), default: error },
         },
         post: {
           summary: 'Search by an uploaded image, a URL or an id',
-          parameters: [k, threshold],
+          description: 'Parameters may also be sent as form fields or JSON fields (the body wins).',
+          parameters: searchParams,
           requestBody: {
             required: true,
             content: {
@@ -123,10 +130,11 @@ export function openApiDocument(): Record<string, unknown> {
           type: 'object',
           properties: {
             query: { type: 'object', properties: { kind: { enum: ['upload', 'url', 'id'] }, label: { type: 'string' }, id: { type: 'integer' }, thumb: { type: 'string' } } },
+            gate: { type: 'object', description: 'How the category gate chose the candidates (byCategory or category only)' },
             k: { type: 'integer' },
             hits: { type: 'array', items: { $ref: '#/components/schemas/Hit' } },
             scanned: { type: 'integer' },
-            timings: { type: 'object', properties: { encodeMs: { type: 'number' }, searchMs: { type: 'number' }, totalMs: { type: 'number' } } },
+            timings: { type: 'object', properties: { encodeMs: { type: 'number' }, searchMs: { type: 'number' }, rerankMs: { type: 'number' }, totalMs: { type: 'number' } } },
           },
         },
         Stats: {

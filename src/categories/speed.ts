@@ -1,0 +1,188 @@
+/**
+ * Per-query speed-up of the category gate on a large collection, built from a real one:
+ * the real codes and labels, plus synthetic images up to `images` (each a real code plus
+ * noise, re-normalised, carrying the labels of the image it was made from). Two label
+ * layouts: 'dataset' keeps the real classes (a collection as narrow as the real one), and
+ * 'spread' shifts each synthetic image's classes by a random multiple of 100 (mod 1000),
+ * as if the collection covered all of ImageNet. Scan time does not depend on code values,
+ * only the candidate counts do, and those come from real predictions.
+ *
+ * Timed per query: ungated = exact scan of every code (SIMD); gated = gate decision
+ * (inverted-index union) + scan of the candidates. The gate also costs a classifier pass
+ * for an outside query; that is measured separately and folded into the end-to-end figure.
+ */
+import type { Collection } from '../collection.js';
+import { exactTopK } from '../search/exact.js';
+import type { CodeMatrix, LabelRows } from '../store/catalogue.js';
+import { integerInRange } from '../validate.js';
+import { DEFAULT_TOP_CATEGORIES, predictedGate } from './gate.js';
+import { LabelIndex } from './label-index.js';
+import { CLASSIFIER_MAX_SIDE, labeller, labelSettings, predict } from './labels.js';
+import { storedPredictions } from './search-gate.js';
+import { decodeImage } from '../decode/decode.js';
+
+export type LabelLayout = 'dataset' | 'spread';
+
+export interface GateSpeedOptions {
+  images?: number;
+  queries?: number;
+  topCategories?: number;
+  k?: number;
+  layouts?: readonly LabelLayout[];
+  seed?: number;
+}
+
+export interface GateSpeedRow {
+  layout: LabelLayout;
+  images: number;
+  meanCandidates: number;
+  fullScanMs: number;
+  gatedMs: number;
+  /** fullScanMs / gatedMs: the search step alone. */
+  scanSpeedup: number;
+  /** (encode + full scan) / (encode + classify + gated) for an outside query. */
+  endToEndSpeedup: number;
+}
+
+export interface GateSpeedReport {
+  realImages: number;
+  dim: number;
+  queries: number;
+  topCategories: number;
+  k: number;
+  encodeMs: number;
+  classifyMs: number;
+  rows: GateSpeedRow[];
+}
+
+/** Small deterministic PRNG (mulberry32): the same synthetic collection on every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.floor(s.length / 2)]!;
+}
+
+function synthesise(real: CodeMatrix, total: number, random: () => number): { matrix: CodeMatrix; source: Int32Array } {
+  const { dim } = real;
+  const n = real.ids.length;
+  const data = new Float32Array(total * dim);
+  data.set(real.data.subarray(0, n * dim));
+  const source = new Int32Array(total);
+  for (let r = 0; r < n; r++) source[r] = r;
+  for (let r = n; r < total; r++) {
+    const s = Math.floor(random() * n);
+    source[r] = s;
+    let norm = 0;
+    for (let j = 0; j < dim; j++) {
+      const v = real.data[s * dim + j]! + (random() - 0.5) * 0.05;
+      data[r * dim + j] = v;
+      norm += v * v;
+    }
+    const inv = 1 / Math.sqrt(norm);
+    for (let j = 0; j < dim; j++) data[r * dim + j]! *= inv;
+  }
+  return { matrix: { ids: Int32Array.from({ length: total }, (_, i) => i), dim, data }, source };
+}
+
+/** Label rows keyed by row number (ids of the synthetic matrix are its rows). */
+function syntheticLabels(realByRow: ReadonlyArray<readonly number[]>, source: Int32Array, layout: LabelLayout, random: () => number): LabelRows {
+  const ids: number[] = [];
+  const classes: number[] = [];
+  for (let r = 0; r < source.length; r++) {
+    const shift = layout === 'spread' && r >= realByRow.length ? 100 * Math.floor(random() * 10) : 0;
+    for (const c of realByRow[source[r]!]!) {
+      ids.push(r);
+      classes.push((c + shift) % 1000);
+    }
+  }
+  return { imageIds: Int32Array.from(ids), classIndexes: Int32Array.from(classes), probabilities: new Float32Array(ids.length) };
+}
+
+export async function measureGateSpeed(collection: Collection, options: GateSpeedOptions = {}): Promise<GateSpeedReport> {
+  const images = integerInRange('images', options.images ?? 100_000, 2, 10_000_000);
+  const queries = integerInRange('queries', options.queries ?? 100, 1, 100_000);
+  const topCategories = integerInRange('topCategories', options.topCategories ?? DEFAULT_TOP_CATEGORIES, 1, 1000);
+  const k = integerInRange('k', options.k ?? 10, 1, 10_000);
+  const random = rng(options.seed ?? 1);
+  const settings = labelSettings(await collection.settings());
+  const { classes } = await labeller(settings.model);
+
+  const real = await collection.codes();
+  const n = real.ids.length;
+  const rowOfId = new Map<number, number>();
+  real.ids.forEach((id, row) => rowOfId.set(id, row));
+  const stored = await collection.store.loadLabels();
+  const realByRow: number[][] = Array.from({ length: n }, () => []);
+  stored.imageIds.forEach((id, i) => {
+    const row = rowOfId.get(id);
+    if (row !== undefined) realByRow[row]!.push(stored.classIndexes[i]!);
+  });
+
+  const { matrix, source } = synthesise(real, Math.max(images, n), random);
+  const queryRows = Array.from({ length: queries }, () => Math.floor(random() * n));
+  const predictions = [];
+  for (const row of queryRows) predictions.push(await storedPredictions(collection, real.ids[row]!));
+
+  // Outside-query costs, on a few real images: encoding (both paths) and classifying (gate only).
+  const encodeTimes: number[] = [];
+  const classifyTimes: number[] = [];
+  const sampleRecords = await collection.store.getImages(Array.from(real.ids.slice(0, Math.min(8, n))));
+  for (const r of sampleRecords) {
+    const bytes = await collection.readImage(r.path);
+    let t = performance.now();
+    await collection.encodeImage(bytes);
+    encodeTimes.push(performance.now() - t);
+    t = performance.now();
+    await predict([await decodeImage(bytes, { maxSide: CLASSIFIER_MAX_SIDE })], settings.model);
+    classifyTimes.push(performance.now() - t);
+  }
+  const encodeMs = median(encodeTimes.slice(1));
+  const classifyMs = median(classifyTimes.slice(1));
+
+  const rows: GateSpeedRow[] = [];
+  for (const layout of options.layouts ?? ['dataset', 'spread']) {
+    const index = new LabelIndex(syntheticLabels(realByRow, source, layout, random));
+    const full: number[] = [];
+    const gated: number[] = [];
+    let candidates = 0;
+    for (let q = -3; q < queries; q++) {
+      const i = Math.max(0, q);
+      const row = queryRows[i]!;
+      const code = matrix.data.slice(row * matrix.dim, (row + 1) * matrix.dim);
+      const exclude = new Set([row]);
+      let t = performance.now();
+      exactTopK(matrix, code, k, { excludeRows: exclude });
+      const fullMs = performance.now() - t;
+      t = performance.now();
+      const decision = predictedGate(index, classes, predictions[i]!, { k, topCategories, excludeIds: [row], total: matrix.ids.length });
+      exactTopK(matrix, code, k, { excludeRows: exclude, ...(decision.candidateIds ? { rows: decision.candidateIds } : {}) });
+      const gatedMs = performance.now() - t;
+      if (q < 0) continue; // warm-up
+      full.push(fullMs);
+      gated.push(gatedMs);
+      candidates += decision.gate.candidates;
+    }
+    const fullScanMs = median(full);
+    const gatedMs = median(gated);
+    rows.push({
+      layout,
+      images: matrix.ids.length,
+      meanCandidates: candidates / queries,
+      fullScanMs,
+      gatedMs,
+      scanSpeedup: fullScanMs / gatedMs,
+      endToEndSpeedup: (encodeMs + fullScanMs) / (encodeMs + classifyMs + gatedMs),
+    });
+  }
+  return { realImages: n, dim: matrix.dim, queries, topCategories, k, encodeMs, classifyMs, rows };
+}
