@@ -8,7 +8,7 @@
  * classes only; `none` is re-measured on that same subset so the pair of rows compares.
  *
  * Collections are indexed with the library's default recipe and cached (bench/rerank-collections.ts).
- * Env: SIMILI_RERANK_STRIDE (default 4), SIMILI_RERANK_METHODS, SIMILI_RERANK_LEARNED=0 to skip training,
+ * Env: SIMILI_RERANK_TOP (N, default 100), SIMILI_RERANK_STRIDE (default 4), SIMILI_RERANK_METHODS, SIMILI_RERANK_LEARNED=0 to skip training,
  * SIMILI_RERANK_UNSUPERVISED=0 to skip the unsupervised model (it encodes augmented copies).
  */
 import os from 'node:os';
@@ -24,6 +24,7 @@ import { benchCollection, RERANK_DATASETS } from './rerank-collections.js';
 import type { BenchSection } from './types.js';
 
 const STRIDE = Number(process.env.SIMILI_RERANK_STRIDE ?? 4);
+const TOP_N = Number(process.env.SIMILI_RERANK_TOP ?? DEFAULT_RERANK_TOP);
 const FIXED = (process.env.SIMILI_RERANK_METHODS?.split(',') ?? ['none', 'ssim', 'ms-ssim', 'ssim-euclid']) as RerankMethod[];
 
 function median(values: number[]): number {
@@ -52,11 +53,11 @@ async function fixedRows(dataset: string, collection: Collection): Promise<Array
   const rows = [];
   for (const method of FIXED.filter((m) => (RERANK_METHODS as readonly string[]).includes(m) && m !== 'learned')) {
     const times: number[] = [];
-    const ranker = method === 'none' ? cosineRanker(matrix) : rerankRanker(collection, matrix, { method, topN: DEFAULT_RERANK_TOP, onTiming: (ms) => times.push(ms) });
+    const ranker = method === 'none' ? cosineRanker(matrix) : rerankRanker(collection, matrix, { method, topN: TOP_N, onTiming: (ms) => times.push(ms) });
     const m = await subsetLeaveOneOut(matrix, labels, ranker, queries);
     process.stderr.write(`rerank bench: ${dataset} ${method} P@1 ${m.p1.toFixed(3)} mAP ${m.map.toFixed(3)}\n`);
     rows.push({
-      dataset, reranker: method, scope: `all classes, ${queries.length} queries`,
+      dataset, reranker: method === 'none' ? method : `${method} (top ${TOP_N})`, scope: `all classes, ${queries.length} queries`,
       'P@1': r3(m.p1), 'hits@10': r3(m.hits10), mAP: r3(m.map), 'added ms/query': r3(median(times)),
     });
   }
@@ -68,13 +69,13 @@ async function learnedRows(dataset: string, collection: Collection): Promise<Arr
   const targets = process.env.SIMILI_RERANK_UNSUPERVISED === '0' ? (['supervised'] as const) : (['supervised', 'unsupervised'] as const);
   for (const t of targets) {
     const started = performance.now();
-    const r = await evaluateLearnedSplit(collection, { targets: t, pairs: 3000, epochs: 5, topN: DEFAULT_RERANK_TOP, onStage: (m) => process.stderr.write(`rerank bench: ${dataset} ${t}: ${m}\n`) });
+    const r = await evaluateLearnedSplit(collection, { targets: t, pairs: 3000, epochs: 5, topN: TOP_N, onStage: (m) => process.stderr.write(`rerank bench: ${dataset} ${t}: ${m}\n`) });
     const seconds = (performance.now() - started) / 1000;
     for (const row of r.rows) {
       if (row.method === 'none' && t !== targets[0]) continue;
       rows.push({
         dataset,
-        reranker: row.method === 'learned' ? `learned (${t}, held-out pair acc ${r3(r.heldOutAccuracy)}, ${seconds.toFixed(0)} s)` : 'none',
+        reranker: row.method === 'learned' ? `learned (top ${TOP_N}, ${t}, held-out pair acc ${r3(r.heldOutAccuracy)}, ${seconds.toFixed(0)} s)` : 'none',
         scope: `held-out ${r.split.testClasses.length} classes, ${r.split.testRows.length} queries`,
         'P@1': r3(row.metrics.p1), 'hits@10': r3(row.metrics.hits10), mAP: r3(row.metrics.map), 'added ms/query': r3(row.addedMsPerQuery),
       });
@@ -98,7 +99,7 @@ export default async function (): Promise<BenchSection[]> {
     name: 'rerank',
     rows,
     notes: [
-      `Leave-one-out; first stage = cosine over the default recipe's codes; top ${DEFAULT_RERANK_TOP} re-ranked; rest keep cosine order.`,
+      `Leave-one-out; first stage = cosine over the default recipe's codes; top N re-ranked; rest keep cosine order.`,
       `Fixed re-rankers: every ${STRIDE}th image is a query against the whole collection. Learned: split by class (half train, half held out), ranking among held-out classes only.`,
       'SSIM on 64x64 luminance (centre crop), MS-SSIM on 128x128; greys from index-time side data. Added ms = median re-ranking time per query.',
       `${os.cpus().length} cores shared with other jobs (load ${os.loadavg()[0]!.toFixed(1)}): absolute ms are inflated.`,

@@ -85,7 +85,9 @@ export default async function (): Promise<BenchSection[]> {
       { name: 'thumbnail (GET /api/images/:id/thumb)', clients: 4, request: thumb },
     ];
     const rows = [];
+    const loadBefore = os.loadavg()[0]!;
     for (const s of scenarios) rows.push(await load(base, s, s.clients === 1 ? Math.ceil(REQUESTS / 4) : REQUESTS));
+    const loadAfter = os.loadavg()[0]!;
     const info = await collection.info();
     return [
       {
@@ -96,6 +98,8 @@ export default async function (): Promise<BenchSection[]> {
             (indexed.indexed > 0 ? ` (indexed ${indexed.indexed} this run in ${indexed.seconds.toFixed(0)} s)` : ''),
           `server and clients in one process on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), HTTP/1.1 keep-alive via fetch; ` +
             `uploads cycle through the ${uploads.length} corel-1k unlabelled-queries (JPEG, ~384x256); latency = request sent to body read.`,
+          // Other work on the machine inflates every number: say how busy it was.
+          `1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after.`,
         ],
       },
     ];

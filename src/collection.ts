@@ -32,6 +32,7 @@ import { categoryGate, wantsGate, type CategoryOptions } from './categories/sear
 import { syncLabels } from './categories/sync.js';
 import { addItems, removeItems, type AddOptions, type AddSummary } from './live/add.js';
 import { thumbnailOf } from './live/thumbnail.js';
+import { watchFolder, type FolderWatcher, type WatchOptions } from './live/watch.js';
 
 export const CATALOGUE_FILE = 'catalogue.sqlite';
 export const DEFAULT_COLLECTION_DIR = '.simili';
@@ -570,6 +571,11 @@ export class Collection {
   /** Remove images (catalogue paths, files, folders or URLs) in place; returns how many went. */
   async remove(paths: readonly string[]): Promise<number> {
     return removeItems(this, paths);
+  }
+
+  /** Keep following a folder (index --watch): see live/watch.ts. Call close() on the result to stop. */
+  watch(folder: string, options: WatchOptions = {}): FolderWatcher {
+    return watchFolder(this, folder, options);
   }
 
   /** A small WebP preview of an image (made and cached on first use when missing). */

@@ -130,6 +130,16 @@ test('pasting an image and choosing a file both search', async () => {
   await page.selectOption('#k', '10');
 });
 
+test('re-ranking and the category gate from the form', async () => {
+  await page.selectOption('#rerank', 'ssim');
+  await page.check('#bycat');
+  await page.goto(`${fx.server.url}#id=2`);
+  await page.locator('#status', { hasText: 'categories:' }).waitFor();
+  assert.equal(await resultCount(), 10);
+  await page.selectOption('#rerank', '');
+  await page.uncheck('#bycat');
+});
+
 test('a failed search shows the server\'s message', async () => {
   await page.fill('#url', 'http://127.0.0.1:1/nothing.jpg');
   await page.click('button[type=submit]');

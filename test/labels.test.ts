@@ -17,6 +17,7 @@ import { closeLabellers, decodeLabels, encodeLabels } from '../src/categories/la
 import { evaluateGate } from '../src/categories/evaluate.js';
 import { exactTopK, scanTopK } from '../src/search/exact.js';
 import { SimiliError } from '../src/errors.js';
+import { presetRecipe } from '../src/encode/recipe.js';
 import { DATASETS_DIR, MODELS_DIR, tempDir } from './helpers/paths.js';
 import { promises as fs } from 'node:fs';
 
@@ -159,6 +160,24 @@ describe('labels and gated search on real photos (SqueezeNet 1.1)', { skip: !exi
     assert.ok(r.hits.length >= 9 && r.hits.length < 20, `${r.hits.length} hits`);
     assert.ok(r.hits.slice(0, 9).every((h) => h.path.startsWith(LOGGERHEAD)), JSON.stringify(r.hits.map((h) => h.path)));
     await assert.rejects(c.search({ id: 1 }, { category: 'no such class' }), (err: unknown) => err instanceof SimiliError && err.code === 'INVALID_PARAMETER');
+  });
+
+  test('switching labels on later labels the images already indexed', async () => {
+    const root = path.join(tempDir('simili-labels-late-'), 'photos');
+    for (const f of readdirSync(path.join(IMAGENET, 'images', TENCH)).sort().slice(0, 3)) cpSync(path.join(IMAGENET, 'images', TENCH, f), path.join(root, f));
+    const late = await Collection.open(path.join(root, '..', '.simili'), { create: true });
+    try {
+      await late.index(root, { recipe: presetRecipe('classic') });
+      assert.equal((await late.store.unlabelledHashes()).length, 3);
+      await assert.rejects(late.search({ id: 1 }, { byCategory: true }), /has no labels/);
+      await late.updateSettings({ labels: true });
+      const again = await late.index(root);
+      assert.equal(again.indexed, 0, 'nothing re-encoded');
+      assert.equal((await late.store.unlabelledHashes()).length, 0);
+      assert.equal((await imagesLabelled(late, 'tench')).ids.length, 3);
+    } finally {
+      await late.close();
+    }
   });
 
   test('added images are labelled too, and the gate evaluation runs', async () => {

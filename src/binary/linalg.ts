@@ -139,7 +139,7 @@ export interface Svd {
  * Thin SVD of an m x n matrix (m >= n) by one-sided Jacobi: rotate column pairs of A until
  * all are orthogonal; then A V = U S. Columns are kept as contiguous rows of A^T for speed.
  */
-export function svdJacobi(a: Float64Array, m: number, n: number, maxSweeps = 60): Svd {
+export function svdJacobi(a: Float64Array, m: number, n: number, maxSweeps = 60, tolerance = 1e-15): Svd {
   const at = transpose(a, m, n); // row j = column j of A
   const vt = new Float64Array(n * n); // row j = column j of V
   for (let i = 0; i < n; i++) vt[i * n + i] = 1;
@@ -155,7 +155,7 @@ export function svdJacobi(a: Float64Array, m: number, n: number, maxSweeps = 60)
           beta += y * y;
           gamma += x * y;
         }
-        if (Math.abs(gamma) <= 1e-15 * Math.sqrt(alpha * beta) || gamma === 0) continue;
+        if (Math.abs(gamma) <= tolerance * Math.sqrt(alpha * beta) || gamma === 0) continue;
         rotated = true;
         const zeta = (beta - alpha) / (2 * gamma);
         const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));

@@ -60,7 +60,7 @@ export function setLabelModelLookup(options: ModelLookupOptions): void {
 export function labeller(model = DEFAULT_LABEL_MODEL): Promise<Labeller> {
   let p = labellers.get(model);
   if (!p) {
-    p = createClassifier(model, { ...lookupOptions, threads: 1 }).then((classifier) => ({
+    p = createClassifier(model, lookupOptions).then((classifier) => ({
       classifier,
       classes: classifier.classNames.map((line, i) => parseClassName(i, line)),
     }));

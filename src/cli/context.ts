@@ -11,6 +11,8 @@ import { downloadBar } from './progress.js';
 
 export interface GlobalOptions {
   collection?: string;
+  /** Shared catalogue (postgres://...), else $SIMILI_STORE, else the collection folder's SQLite file. */
+  store?: string;
   model?: string;
   quiet?: boolean;
 }
@@ -55,5 +57,8 @@ export function collectionDir(opts: GlobalOptions, forCreate: boolean): string {
 }
 
 export async function openCollection(opts: GlobalOptions, extra: OpenOptions & { create?: boolean } = {}): Promise<Collection> {
-  return Collection.open(collectionDir(opts, extra.create ?? false), { ...extra, encoder: encoderOptions(opts) });
+  const store = extra.store ?? opts.store ?? process.env.SIMILI_STORE;
+  // A shared store carries the whole collection: no local folder has to exist.
+  const dir = collectionDir(opts, (extra.create ?? false) || store !== undefined);
+  return Collection.open(dir, { ...extra, ...(store !== undefined ? { store } : {}), encoder: encoderOptions(opts) });
 }

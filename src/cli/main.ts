@@ -20,6 +20,7 @@ export function buildProgram(): Command {
     .version(version())
     .option('-c, --collection <dir>', 'collection folder (default: $SIMILI_COLLECTION, else the nearest .simili folder)')
     .option('--model <file>', 'use this ONNX model file instead of looking it up')
+    .option('--store <url>', 'shared catalogue: postgres://user:pass@host/db[?schema=name] (default: $SIMILI_STORE, else the collection folder)')
     .option('-q, --quiet', 'no progress bars or summaries on stderr')
     .showHelpAfterError()
     .exitOverride();

@@ -1,8 +1,9 @@
 /**
  * From a recipe to a ready Encoder: the classic descriptor needs nothing; a CNN recipe needs
  * its model files found (or downloaded) and verified. When the user did not ask for a CNN
- * explicitly (`fallback`), a missing model degrades to the classic encoder with a loud warning
- * instead of failing: a first run without network still works.
+ * explicitly (`fallback`), a missing model is first replaced by its manifest `substitute`
+ * (the default TF MobileNetV2 by the zoo one, which can be downloaded), then by the classic
+ * encoder, each with a loud warning instead of failing: a first run without network still works.
  */
 import path from 'node:path';
 import { errorMessage, invalidParameter, isSimiliError } from '../errors.js';
@@ -116,8 +117,8 @@ export async function createClassifier(modelId: string, options: Omit<EncoderOpt
   const { modelPath, ...rest } = options;
   let names: ResolvedAsset;
   if (modelPath !== undefined) {
-    // An explicit model file: its class names are expected next to it.
-    const beside = path.join(path.dirname(model.path), path.posix.basename(entry.classNames.file));
+    // An explicit model file: its class names are expected next to it (not next to a graph derived from it).
+    const beside = path.join(path.dirname(path.resolve(modelPath)), path.posix.basename(entry.classNames.file));
     names = await resolveAsset(entry.classNames, { ...rest, modelPath: beside });
   } else {
     names = await resolveAsset(entry.classNames, rest);

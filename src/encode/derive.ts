@@ -130,34 +130,38 @@ export async function deriveModel(entry: ModelEntry, source: DownloadSource, sou
  * Runs the rewritten graph once at the native size with a batch of two and once at another,
  * non-square size: proves the inner tensor is the feature map the manifest says (C channels),
  * that batches work, and that symbolic input sizes are accepted, before anything is cached.
+ * Logits are checked at the native size only: zoo classifiers may end in a fixed-size pool.
  */
 async function checkDerived(entry: ModelEntry, file: string): Promise<void> {
   const session = await openSession(file, { threads: 1 });
   try {
     const native = entry.input.nativeSize;
+    const { features, embedding, logits } = entry.outputs;
     for (const [n, h, w] of [[2, native, native], [1, Math.round(native * 0.75), native]] as const) {
+      const withLogits = logits !== undefined && h === native && w === native;
+      const names = [features, embedding, ...(withLogits ? [logits] : [])];
       const input = new ort.Tensor('float32', new Float32Array(n * 3 * h * w), [n, 3, h, w]);
-      const names = [entry.outputs.features, entry.outputs.embedding, ...(entry.outputs.logits !== undefined ? [entry.outputs.logits] : [])];
       let result: ort.InferenceSession.OnnxValueMapType;
       try {
         result = await session.run({ [entry.input.name]: input }, names);
       } catch (err) {
         throw new SimiliError('MODEL_UNAVAILABLE', `The model derived for ${entry.id} does not run on a ${n}x3x${h}x${w} input: ${errorMessage(err)}`, { cause: err });
       }
-      const features = result[entry.outputs.features]?.dims ?? [];
-      const embedding = result[entry.outputs.embedding]?.dims ?? [];
-      const logits = entry.outputs.logits !== undefined ? result[entry.outputs.logits]?.dims : undefined;
-      const classes = entry.classNames?.count;
-      if (
-        features.length !== 4 || features[0] !== n || features[1] !== entry.dim ||
-        embedding.length !== 2 || embedding[0] !== n || embedding[1] !== entry.dim ||
-        (logits !== undefined && (logits.length !== 2 || logits[0] !== n || (classes !== undefined && logits[1] !== classes)))
-      ) {
-        throw new SimiliError(
-          'MODEL_UNAVAILABLE',
-          `The model derived for ${entry.id} gives features [${features.join(', ')}] and embedding [${embedding.join(', ')}]` +
-            `${logits !== undefined ? ` and logits [${logits.join(', ')}]` : ''} for a batch of ${n}; expected ${entry.dim} channels`,
-        );
+      const dims = (name: string): readonly number[] => result[name]?.dims ?? [];
+      const expected: [string, number[]][] = [
+        [features, [n, entry.dim, -1, -1]],
+        [embedding, [n, entry.dim]],
+        ...(withLogits ? [[logits, [n, entry.classNames?.count ?? -1]] as [string, number[]]] : []),
+      ];
+      for (const [name, want] of expected) {
+        const got = dims(name);
+        if (got.length !== want.length || want.some((d, i) => d !== -1 && got[i] !== d)) {
+          throw new SimiliError(
+            'MODEL_UNAVAILABLE',
+            `The model derived for ${entry.id} gives ${name} [${got.join(', ')}] for a ${n}x3x${h}x${w} input; ` +
+              `expected [${want.map((d) => (d === -1 ? '?' : d)).join(', ')}]`,
+          );
+        }
       }
     }
   } catch (err) {

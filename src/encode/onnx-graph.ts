@@ -150,11 +150,13 @@ function node(opType: string, name: string, inputs: string[], outputs: string[],
   ]);
 }
 
-/** A float tensor value info whose dimensions are all symbolic (or absent: rank unknown). */
-function floatValueInfo(field: number, name: string, dims: readonly string[] | null): Uint8Array[] {
-  const tensorType = [put.varint(TENSOR_TYPE.elemType, FLOAT)];
-  if (dims !== null) tensorType.push(put.message(TENSOR_TYPE.shape, dims.map((d) => put.message(SHAPE.dim, [put.string(DIM.param, d)]))));
-  return put.message(field, [put.string(VALUE_INFO.name, name), put.message(VALUE_INFO.type, [put.message(TYPE.tensor, tensorType)])]);
+/** A float tensor value info whose dimensions are all symbolic. */
+function floatValueInfo(field: number, name: string, dims: readonly string[]): Uint8Array[] {
+  const shape = put.message(TENSOR_TYPE.shape, dims.map((d) => put.message(SHAPE.dim, [put.string(DIM.param, d)])));
+  return put.message(field, [
+    put.string(VALUE_INFO.name, name),
+    put.message(VALUE_INFO.type, [put.message(TYPE.tensor, [put.varint(TENSOR_TYPE.elemType, FLOAT), shape])]),
+  ]);
 }
 
 /** The same output, without its declared shape: a fixed batch of 1 there would contradict batched runs. */

@@ -14,6 +14,8 @@ export interface ZooLikeOptions {
   rename: Record<string, string>;
   /** Fixed input shape written on every graph input. */
   inputDims: number[];
+  /** GlobalAveragePool nodes (by name) turned into AveragePool with this fixed kernel and stride. */
+  fixedPools: Record<string, number>;
 }
 
 const rename = (map: Record<string, string>, name: string): string => map[name] ?? name;
@@ -23,8 +25,18 @@ function nameOf(fields: Field[], number: number): string | undefined {
   return f === undefined ? undefined : fieldString(f);
 }
 
-function renamedNode(bytes: Uint8Array, map: Record<string, string>): Uint8Array[] {
-  const parts = readFields(bytes).map((f) => (f.number === 1 || f.number === 2 ? put.string(f.number, rename(map, fieldString(f))) : put.field(f)));
+function renamedNode(bytes: Uint8Array, map: Record<string, string>, fixedPools: Record<string, number>): Uint8Array[] {
+  const fields = readFields(bytes);
+  const kernel = fixedPools[nameOf(fields, 3) ?? ''];
+  const parts = fields.map((f) => {
+    if (f.number === 1 || f.number === 2) return put.string(f.number, rename(map, fieldString(f)));
+    if (f.number === 4 && kernel !== undefined) return put.string(4, 'AveragePool');
+    return put.field(f);
+  });
+  if (kernel !== undefined) {
+    // AttributeProto: name 1, ints 8, type 20 (7 = INTS).
+    for (const name of ['kernel_shape', 'strides']) parts.push(put.message(5, [put.string(1, name), put.varint(8, kernel), put.varint(8, kernel), put.varint(20, 7)]));
+  }
   return put.bytes(1, writeMessage(parts));
 }
 
@@ -49,7 +61,7 @@ export function zooLike(model: Uint8Array, options: ZooLikeOptions): Uint8Array 
     for (const g of readFields(field.bytes)) {
       const fields = g.number === 1 || g.number === 11 || g.number === 12 ? readFields(g.bytes) : [];
       if (g.number === 1) {
-        if (!options.dropNodes.includes(nameOf(fields, 3) ?? '')) graph.push(renamedNode(g.bytes, options.rename));
+        if (!options.dropNodes.includes(nameOf(fields, 3) ?? '')) graph.push(renamedNode(g.bytes, options.rename, options.fixedPools));
       } else if (g.number === 11) {
         graph.push(fixedInput(rename(options.rename, nameOf(fields, 1) ?? ''), options.inputDims));
       } else if (g.number === 12) {
@@ -63,10 +75,15 @@ export function zooLike(model: Uint8Array, options: ZooLikeOptions): Uint8Array 
   return writeMessage(out);
 }
 
-/** The shared squeezenet1.1.onnx as the zoo publishes it: input `data`, logits only. */
+/**
+ * The shared squeezenet1.1.onnx as the zoo publishes it: input `data` fixed at 1x3x224x224,
+ * logits only, and the classifier's global pool as the zoo's AveragePool(13), which is the
+ * same thing at 224 only.
+ */
 export const SQUEEZENET_ZOO_LIKE: ZooLikeOptions = {
   dropNodes: ['globalaveragepool_61', 'embedding', 'features'],
   dropOutputs: ['embedding', 'features'],
   rename: { input: 'data', logits: 'squeezenet0_flatten0_reshape0', concat_60: 'squeezenet0_concat7' },
   inputDims: [1, 3, 224, 224],
+  fixedPools: { globalaveragepool_64: 13 },
 };

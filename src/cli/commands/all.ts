@@ -10,5 +10,6 @@ import { register as add } from './add.js';
 import { register as remove } from './remove.js';
 import { register as trainSimilarity } from './train-similarity.js';
 import { register as serve } from './serve.js';
+import { register as worker } from './worker.js';
 
-export const COMMANDS: RegisterCommand[] = [index, search, evaluate, info, add, remove, ls, labels, trainSimilarity, serve];
+export const COMMANDS: RegisterCommand[] = [index, search, evaluate, info, add, remove, ls, labels, trainSimilarity, serve, worker];

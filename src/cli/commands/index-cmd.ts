@@ -8,6 +8,7 @@ import { EXIT } from '../exit-codes.js';
 import { progressBar } from '../progress.js';
 import { parseInteger } from '../parse.js';
 import type { RegisterCommand } from './registry.js';
+import { queueDispatch } from '../../queue/enqueue.js';
 
 interface IndexFlags {
   preset?: string;
@@ -18,6 +19,8 @@ interface IndexFlags {
   labels?: boolean;
   thumbnails?: boolean;
   watch?: boolean;
+  queue?: string;
+  filesPerJob: number;
 }
 
 export function printSummary(s: IndexSummary, quiet: boolean): void {
@@ -65,6 +68,8 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--labels', 'also store each image\'s top ImageNet classes (kept in the collection\'s settings)')
     .option('--no-thumbnails', 'do not store small previews (kept in the collection\'s settings)')
     .option('--watch', 'after indexing, keep following the folder: new, changed, moved and deleted files')
+    .option('--queue <url>', 'encode on `simili worker` processes: put jobs on this Redis queue (redis://host:port) and wait for them')
+    .option('--files-per-job <n>', 'with --queue: images per queue job', parseInteger, 8)
     .action(async (folder: string, flags: IndexFlags, command: Command) => {
       const opts = globalOptions(command);
       const collection = await openCollection(opts, { create: true });
@@ -89,6 +94,15 @@ export const register: RegisterCommand = (program: Command) => {
           batchSize: flags.batchSize,
           ...(flags.maxPixels !== undefined ? { maxPixels: flags.maxPixels } : {}),
           signal: controller.signal,
+          ...(flags.queue ? {
+            dispatch: queueDispatch({
+              queue: flags.queue,
+              storeLocation: collection.store.location,
+              filesPerJob: flags.filesPerJob,
+              signal: controller.signal,
+              onProgress: (p) => bar.update(p.done, { rate: p.rate.toFixed(1) }),
+            }),
+          } : {}),
           onPlan: (plan) => {
             info(opts, `${plan.total} images found in ${folder}: ${plan.toProcess} to index, ${plan.unchanged} unchanged, ${plan.removed} removed`);
             if (plan.toProcess > 0) bar.start(plan.toProcess);

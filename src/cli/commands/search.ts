@@ -22,6 +22,7 @@ interface SearchFlags extends RerankFlags {
   category?: string;
   showLabels?: boolean;
   addQuery?: boolean;
+  exact?: boolean;
 }
 
 /** One line on stderr saying what the category gate did. */
@@ -75,6 +76,7 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--category <name>', 'only images labelled with this class: a name, a word of one ("turtle"), or a synset id')
     .option('--show-labels', 'print each result\'s predicted labels')
     .option('--add-query', 'also add the query image to the collection (after searching)')
+    .option('--exact', 'scan every code (default: the approximate index above 50,000 images, see docs/scaling.md)')
     .addOption(rerankMethodOption())
     .addOption(rerankTopOption())
     .action(async (query: string | undefined, flags: SearchFlags, command: Command) => {
@@ -91,6 +93,7 @@ export const register: RegisterCommand = (program: Command) => {
           ...(flags.topCategories !== undefined ? { topCategories: flags.topCategories } : {}),
           ...(flags.category !== undefined ? { category: flags.category } : {}),
           ...(flags.addQuery ? { addQuery: true } : {}),
+          ...(flags.exact ? { exact: true } : {}),
         };
         const result = await collection.search(input, options);
         const labels = flags.showLabels ? await labelsOfImages(collection, result.hits.map((h) => h.id)) : null;

@@ -22,6 +22,7 @@ main { padding: 1rem 1.25rem; }
 .drop span { color: var(--muted); }
 .file-label { color: var(--muted); }
 .url-row, .opts { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }
+.opts label:not(:first-child) { margin-left: .75rem; }
 .url-row input { flex: 1; min-width: 12rem; padding: .35rem .5rem; border: 1px solid var(--line); border-radius: 6px; background: var(--card); color: var(--fg); }
 .status { min-height: 1.4em; color: var(--muted); }
 .status.error { color: #c62828; }

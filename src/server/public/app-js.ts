@@ -33,6 +33,7 @@ export const APP_JS = String.raw`
       var recipe = s.recipe ? s.recipe.name + ' recipe' : 'no recipe yet';
       $('collection').textContent = s.name + ': ' + s.indexed + ' images · model ' + (s.model || 'none') + ' (' + recipe + (s.dim ? ', ' + s.dim + '-d' : '') + ')';
       $('collection').dataset.model = s.model || '';
+      $('bycat-label').hidden = !s.features.labels;
     }).catch(function (err) { $('collection').textContent = 'Cannot read the collection: ' + err.message; });
   }
 
@@ -82,10 +83,17 @@ export const APP_JS = String.raw`
     var list = $('results');
     list.replaceChildren.apply(list, r.hits.map(function (h) { return card(h, h.score.toFixed(3)); }));
     list.dataset.count = String(r.hits.length);
-    setStatus(r.hits.length + ' results from ' + r.scanned + ' images in ' + Math.round(r.timings.totalMs) + ' ms');
+    var gate = r.gate ? ' · categories: ' + r.gate.categories.map(function (c) { return c.name; }).join(', ') + (r.gate.widened ? ' (widened)' : '') : '';
+    setStatus(r.hits.length + ' results from ' + r.scanned + ' images in ' + Math.round(r.timings.totalMs) + ' ms' + gate);
   }
 
-  function k() { return $('k').value; }
+  /** k, re-ranker and category gate as the form says, as a query string. */
+  function options() {
+    var q = 'k=' + encodeURIComponent($('k').value);
+    if ($('rerank').value) q += '&rerank=' + encodeURIComponent($('rerank').value);
+    if (!$('bycat-label').hidden && $('bycat').checked) q += '&byCategory=true';
+    return q;
+  }
 
   function run(promise) {
     setStatus('Searching…');
@@ -102,14 +110,14 @@ export const APP_JS = String.raw`
     showQuery(URL.createObjectURL(file), file.name || 'pasted image');
     var form = new FormData();
     form.append('image', file, file.name || 'pasted-image');
-    return run(api('/api/search?k=' + encodeURIComponent(k()), { method: 'POST', body: form }));
+    return run(api('/api/search?' + options(), { method: 'POST', body: form }));
   }
 
   function searchUrl(url) {
     showView('search');
     if (location.hash) history.replaceState(null, '', location.pathname);
     showQuery(null, url);
-    return run(api('/api/search?k=' + encodeURIComponent(k()), {
+    return run(api('/api/search?' + options(), {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ url: url })
     }));
   }
@@ -124,7 +132,7 @@ export const APP_JS = String.raw`
   function runIdSearch(id) {
     showView('search');
     showQuery('/api/images/' + id + '/thumb', '#' + id);
-    return run(api('/api/search?id=' + id + '&k=' + encodeURIComponent(k())).then(function (r) {
+    return run(api('/api/search?id=' + id + '&' + options()).then(function (r) {
       $('query-label').textContent = r.query.label;
       $('query-img').alt = 'Query: ' + r.query.label;
       return r;

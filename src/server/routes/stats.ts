@@ -14,7 +14,7 @@ export interface StatsResponse {
   /** Human name of the model(s): 'mobilenetv2-tf', 'classic', ... */
   model: string | null;
   recipe: { name: string; kind: string; models: string[] } | null;
-  features: { write: boolean; urlQueries: boolean; searchParams: readonly string[] };
+  features: { write: boolean; urlQueries: boolean; labels: boolean; searchParams: readonly string[] };
   limits: { maxBodyBytes: number; maxK: number; timeoutMs: number };
 }
 
@@ -33,7 +33,13 @@ export function statsRoutes(deps: ServerDeps): Hono {
       encoderId: info.encoderId,
       model: recipe ? (recipe.kind === 'classic' ? 'classic' : recipe.models.join('+')) : null,
       recipe: recipe ? { name: recipe.name, kind: recipe.kind, models: [...recipe.models] } : null,
-      features: { write: deps.options.token !== undefined, urlQueries: deps.options.allowUrlQueries, searchParams: SEARCH_PARAMS },
+      features: {
+        write: deps.options.token !== undefined,
+        urlQueries: deps.options.allowUrlQueries,
+        // Category gating needs labels predicted at index time.
+        labels: (await deps.collection.settings()).labels === true,
+        searchParams: SEARCH_PARAMS,
+      },
       limits: { maxBodyBytes: deps.options.maxBodyBytes, maxK: deps.options.maxK, timeoutMs: deps.options.timeoutMs },
     };
     return c.json(body);
