@@ -16,6 +16,7 @@
  *                                        [200000] runs only the default (f16) unless listed explicitly
  *   BENCH_ANN_DIM     [256]              code dimension (1280 = raw MobileNetV2 codes)
  *   BENCH_ANN_QUERIES [200]
+ *   BENCH_ANN_EF      [64,<default>,512] search-time candidate lists measured on each built graph
  *   BENCH_ANN_REAL    [300]              real images to extract codes from
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -174,11 +175,11 @@ function exactTruth(data: Float32Array, n: number, dim: number, queries: Float32
   return { ids };
 }
 
-async function measure(quantisation: AnnQuantisation, data: Float32Array, n: number, dim: number, queries: Float32Array, q: number, truth: Truth): Promise<Record<string, string | number>> {
+async function measure(quantisation: AnnQuantisation, data: Float32Array, n: number, dim: number, queries: Float32Array, q: number, truth: Truth, efs: number[]): Promise<Array<Record<string, string | number>>> {
   const settings = annSettings({ quantisation });
   const centre = quantisation === 'b1' ? meanRow(data.subarray(0, Math.min(n, 10_000) * dim), Math.min(n, 10_000), dim) : null;
   const rssBefore = rssMiB();
-  const ann = new AnnIndex(dim, settings, { centre });
+  let ann: AnnIndex | null = new AnnIndex(dim, settings, { centre });
   const t0 = performance.now();
   const chunk = 50_000;
   for (let start = 0; start < n; start += chunk) {
@@ -190,37 +191,46 @@ async function measure(quantisation: AnnQuantisation, data: Float32Array, n: num
   const rssAfter = rssMiB();
   const file = path.join(CACHE, `bench-${quantisation}-${n}.usearch`);
   ann.save(file);
+  ann = null;
   const bytes = statSync(file).size;
-  rmSync(file);
 
-  const want = candidateCount(10);
-  const times: number[] = [];
-  let hits = 0;
-  let rawHits = 0;
-  for (let i = 0; i < q; i++) {
-    const query = queries.subarray(i * dim, (i + 1) * dim);
-    const t = performance.now();
-    const cand = ann.search(query, want, 1);
-    // Re-score with the full float codes, as Collection.search does.
-    const rescored = cand.map((m) => ({ id: m.id, s: dot(data, (m.id - 1) * dim, query, dim) })).sort((x, y) => y.s - x.s).slice(0, 10);
-    times.push(performance.now() - t);
-    const want10 = new Set(truth.ids[i]);
-    hits += rescored.filter((x) => want10.has(x.id)).length;
-    rawHits += cand.slice(0, 10).filter((m) => want10.has(m.id)).length;
+  const rows: Array<Record<string, string | number>> = [];
+  // The search-time candidate list is not stored in the file: one build, measured at several.
+  for (const ef of efs) {
+    const view = AnnIndex.open(file, dim, { ...settings, expansionSearch: ef }, { view: true, centre });
+    const want = candidateCount(10);
+    const times: number[] = [];
+    let hits = 0;
+    let rawHits = 0;
+    for (let i = 0; i < q; i++) {
+      const query = queries.subarray(i * dim, (i + 1) * dim);
+      const t = performance.now();
+      const cand = view.search(query, want, 1);
+      // Re-score with the full float codes, as Collection.search does.
+      const rescored = cand.map((m) => ({ id: m.id, s: dot(data, (m.id - 1) * dim, query, dim) })).sort((x, y) => y.s - x.s).slice(0, 10);
+      times.push(performance.now() - t);
+      const want10 = new Set(truth.ids[i]);
+      hits += rescored.filter((x) => want10.has(x.id)).length;
+      rawHits += cand.slice(0, 10).filter((m) => want10.has(m.id)).length;
+    }
+    times.sort((x, y) => x - y);
+    rows.push({
+      vectors: n,
+      dim,
+      storage: quantisation,
+      'ef search': ef,
+      'recall@10': Number((hits / (q * 10)).toFixed(3)),
+      'recall@10 graph only': Number((rawHits / (q * 10)).toFixed(3)),
+      'p50 ms': Number(percentile(times, 0.5).toFixed(2)),
+      'p95 ms': Number(percentile(times, 0.95).toFixed(2)),
+      'build s': Number(buildS.toFixed(1)),
+      'build RSS +MiB': Math.round(rssAfter - rssBefore),
+      'index bytes/image': Math.round(bytes / n),
+    });
+    process.stderr.write(`ann: ${JSON.stringify(rows.at(-1))}\n`);
   }
-  times.sort((x, y) => x - y);
-  return {
-    vectors: n,
-    dim,
-    storage: quantisation,
-    'recall@10': Number((hits / (q * 10)).toFixed(3)),
-    'recall@10 graph only': Number((rawHits / (q * 10)).toFixed(3)),
-    'p50 ms': Number(percentile(times, 0.5).toFixed(2)),
-    'p95 ms': Number(percentile(times, 0.95).toFixed(2)),
-    'build s': Number(buildS.toFixed(1)),
-    'build RSS +MiB': Math.round(rssAfter - rssBefore),
-    'index bytes/image': Math.round(bytes / n),
-  };
+  rmSync(file);
+  return rows;
 }
 
 export default async function bench(): Promise<BenchSection[]> {
@@ -230,6 +240,7 @@ export default async function bench(): Promise<BenchSection[]> {
   const allQuantMax = Number(process.env.BENCH_ANN_ALL_QUANT_MAX ?? 200_000);
   const dim = Number(process.env.BENCH_ANN_DIM ?? 256);
   const q = Number(process.env.BENCH_ANN_QUERIES ?? 200);
+  const efs = envList('BENCH_ANN_EF', `64,${DEFAULT_ANN_SETTINGS.expansionSearch},512`).map(Number);
   const base = await baseCodes(dim, Number(process.env.BENCH_ANN_REAL ?? 300));
   const queries = synthesise(base, q, 7);
   const rows: Array<Record<string, string | number>> = [];
@@ -239,11 +250,7 @@ export default async function bench(): Promise<BenchSection[]> {
     const truth = exactTruth(data, n, dim, queries, q);
     process.stderr.write(`ann: ${n} x ${dim} vectors generated, exact top 10 in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     const these = explicitQuant || n <= allQuantMax ? quants : [DEFAULT_ANN_SETTINGS.quantisation];
-    for (const quantisation of these) {
-      const row = await measure(quantisation, data, n, dim, queries, q, truth);
-      process.stderr.write(`ann: ${JSON.stringify(row)}\n`);
-      rows.push(row);
-    }
+    for (const quantisation of these) rows.push(...(await measure(quantisation, data, n, dim, queries, q, truth, efs)));
   }
   const s = DEFAULT_ANN_SETTINGS;
   return [{
@@ -251,7 +258,7 @@ export default async function bench(): Promise<BenchSection[]> {
     rows,
     notes: [
       `vectors: ${base.source}; synthetic = blend of two base codes + Gaussian noise at 0.35 x their per-dimension spread, L2-normalised`,
-      `graph: connectivity ${s.connectivity}, expansion add ${s.expansionAdd}, search ${s.expansionSearch}; ${candidateCount(10)} candidates re-scored with the f32 codes (as Collection.search does)`,
+      `graph: connectivity ${s.connectivity}, expansion add ${s.expansionAdd}, default search ${s.expansionSearch} (column ef search); ${candidateCount(10)} candidates re-scored with the f32 codes (as Collection.search does)`,
       `${q} queries, one at a time on one thread; build on all ${os.cpus().length} cores; machine shared with other jobs, so times are upper bounds`,
       'index bytes/image = saved graph file / vectors (the f32 codes used for re-scoring live in the catalogue, 4 x dim bytes/image more)',
       'b1: sign bits of (code - mean code), Hamming distance',

@@ -3,7 +3,7 @@
  * comma-separated), prints each table and writes them all to bench/results.json.
  * Never part of `npm test`: timings are measured here, not asserted.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -37,9 +37,11 @@ for (const name of modules) {
 }
 
 const out = path.join(here, 'results.json');
+// A partial run (BENCH_ONLY) updates its own modules and keeps the others' last results.
+const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { results?: Record<string, unknown> }).results ?? {} : {};
 writeFileSync(out, JSON.stringify({
   date: new Date().toISOString(),
   machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-  results,
+  results: { ...previous, ...results },
 }, null, 2) + '\n');
 process.stderr.write(`\nwrote ${path.relative(process.cwd(), out)}\n`);

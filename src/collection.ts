@@ -98,7 +98,7 @@ export interface SearchOptions extends CategoryOptions {
   candidateIds?: readonly number[];
   /** true: always scan every code; false: always use the ANN index; default: ANN above `settings.ann.threshold` images. */
   exact?: boolean;
-  /** Second stage: re-order the top `topN` (default 100) by SSIM, SSIM/distance or the learned model. */
+  /** Second stage: re-order the top `topN` (default 100) by SSIM, SSIM/distance or the learned model; hit scores are then the re-ranker's. */
   rerank?: RerankOptions;
 }
 

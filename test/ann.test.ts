@@ -132,6 +132,10 @@ test('CollectionAnn: built once, patched on add/remove/change, compacted, reopen
   // New codes (post-processing re-learned) make the saved graph stale.
   const refit = new CollectionAnn(dir, store, 'test', 'v2', settings);
   assert.equal((await refit.sync()).rebuilt, true);
+  // The search-time candidate list is not part of the graph: no rebuild to change it.
+  const wider = new CollectionAnn(dir, store, 'test', 'v2', { ...settings, expansionSearch: 300 });
+  assert.equal((await wider.sync()).rebuilt, false);
+  assert.equal(wider.size, n + 51 - 300);
   await store.close();
 });
 

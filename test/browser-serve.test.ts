@@ -88,6 +88,16 @@ test('dropping an image shows the query beside k results', async () => {
   assert.ok(existsSync(SCREENSHOT));
 });
 
+test('the results grid fits a phone screen', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
+  assert.equal(overflow, 0, 'no horizontal scrolling');
+  const columns = await page.evaluate("getComputedStyle(document.getElementById('results')).gridTemplateColumns.split(' ').length");
+  assert.equal(Number(columns), 2, 'two columns of results on a phone');
+  await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-phone.png'), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+
 test('clicking a result searches by it ("more like this")', async () => {
   const second = page.locator('#results > li button').nth(1);
   const id = await second.getAttribute('data-id');

@@ -19,6 +19,8 @@ interface RunningWorker {
   events: WorkerEvent[];
   /** Resolves when an event matching `pred` has been printed. */
   until(pred: (e: WorkerEvent, all: WorkerEvent[]) => boolean): Promise<void>;
+  /** SIGKILL the worker the moment it prints an event matching `pred` (synchronously, before reading on). */
+  killWhen(pred: (e: WorkerEvent, all: WorkerEvent[]) => boolean): Promise<void>;
 }
 
 function startWorker(queue: string, store: string): RunningWorker {
@@ -28,16 +30,24 @@ function startWorker(queue: string, store: string): RunningWorker {
   });
   const events: WorkerEvent[] = [];
   const waiters: Array<{ pred: (e: WorkerEvent, all: WorkerEvent[]) => boolean; resolve: () => void }> = [];
+  let killer: { pred: (e: WorkerEvent, all: WorkerEvent[]) => boolean; resolve: () => void } | null = null;
   readline.createInterface({ input: child.stdout! }).on('line', (line) => {
     if (!line.startsWith('{')) return;
+    if (child.signalCode === 'SIGKILL') return;
     const e = JSON.parse(line) as WorkerEvent;
     events.push(e);
+    if (killer?.pred(e, events)) {
+      child.kill('SIGKILL');
+      killer.resolve();
+      killer = null;
+    }
     for (const w of [...waiters]) if (w.pred(e, events)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
   });
   return {
     child,
     events,
     until: (pred) => new Promise((resolve) => waiters.push({ pred, resolve })),
+    killWhen: (pred) => new Promise((resolve) => { killer = { pred, resolve }; }),
   };
 }
 
@@ -60,17 +70,14 @@ test('two workers index a folder from a Redis queue into Postgres; one is SIGKIL
     await Promise.all([a.until((e) => e.type === 'ready'), b.until((e) => e.type === 'ready')]);
 
     // Kill worker a while it holds a job, after it has finished at least one.
-    const killed = a.until((e, all) => e.type === 'active' && all.some((x) => x.type === 'completed')).then(() => {
-      a.child.kill('SIGKILL');
-    });
+    const killed = a.killWhen((e, all) => e.type === 'active' && all.some((x) => x.type === 'completed'));
     const progress: PipelineProgress[] = [];
     const summary = await c.index(photos, {
       recipe: presetRecipe('classic'),
-      dispatch: queueDispatch({ queue: redis.url, storeLocation: c.store.location, filesPerJob: 3, pollMs: 1000, onProgress: (p) => progress.push(p) }),
+      dispatch: queueDispatch({ queue: redis.url, storeLocation: c.store.location, filesPerJob: 4, pollMs: 1000, onProgress: (p) => progress.push(p) }),
     });
     await killed;
     assert.equal(a.child.signalCode, 'SIGKILL');
-    // Its 'completed' line can trail the next 'active' one: at least one job was in hand.
     const lost = a.events.filter((e) => e.type === 'active').length - a.events.filter((e) => e.type === 'completed').length;
     assert.ok(lost >= 1, 'the killed worker died holding a job');
 

@@ -336,6 +336,15 @@ describe('writing', () => {
     await expectError('/api/images', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ path: '/etc/passwd' }) }, 400, 'INVALID_PARAMETER');
     await expectError('/api/images', { method: 'POST', headers: { ...auth, 'content-type': 'image/jpeg' }, body: 'not an image' }, 415, 'UNSUPPORTED_MEDIA_TYPE');
 
+    // addQuery stores the query too, and only with the token.
+    const other = await makeImage(4343, 200, 150);
+    await expectError('/api/search?k=1&addQuery=true', { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: other }, 401, 'UNAUTHORIZED');
+    const stored = await call('/api/search?k=1&addQuery=true', { method: 'POST', headers: { ...auth, 'content-type': 'image/jpeg' }, body: other });
+    assert.equal(stored.status, 200, JSON.stringify(stored.json));
+    const storedImage = (stored.json as SearchResponse).added![0]!;
+    assert.ok(!storedImage.path.startsWith('/'), 'no absolute server path in responses');
+    assert.equal((await call(`/api/images/${storedImage.id}`, { method: 'DELETE', headers: auth })).status, 200);
+
     const removed = await call(`/api/images/${image.id}`, { method: 'DELETE', headers: auth });
     assert.equal(removed.status, 200);
     assert.equal((removed.json as { removed: number }).removed, 1);

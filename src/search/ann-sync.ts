@@ -117,8 +117,10 @@ export class CollectionAnn {
   }
 
   private matches(s: Sidecar): boolean {
+    // The search-time candidate list is not part of the graph: changing it needs no rebuild.
+    const built = (x: AnnSettings): string => JSON.stringify([x.quantisation, x.connectivity, x.expansionAdd]);
     return s.format === FORMAT && s.encoderId === this.encoderId && s.codesVersion === this.codesVersion &&
-      JSON.stringify(s.settings) === JSON.stringify(this.settings);
+      built(s.settings) === built(this.settings);
   }
 
   /** The saved graph if it is this collection's and whole; memory-mapped, so opening is instant. */
@@ -131,7 +133,7 @@ export class CollectionAnn {
       const raw = readFileSync(f.keys);
       const keyData = new Float64Array(raw.byteLength / 8);
       new Uint8Array(keyData.buffer).set(raw);
-      const ann = AnnIndex.open(f.graph, s.dim, s.settings, { view: true, centre: s.centre ? Float32Array.from(s.centre) : null });
+      const ann = AnnIndex.open(f.graph, s.dim, this.settings, { view: true, centre: s.centre ? Float32Array.from(s.centre) : null });
       if (ann.size !== keyData.length / 2 || ann.size !== s.count) return;
       this.ann = ann;
       this.keys = KeyList.from(keyData);

@@ -3,7 +3,7 @@
  * always compares two 32-byte digests: neither the token nor its length leaks through timing.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { HttpError } from './http-error.js';
 
 function digest(value: string): Buffer {
@@ -14,18 +14,21 @@ export function tokenMatches(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-/** `Authorization: Bearer <token>`; the token itself is never logged or echoed. */
+/** Throws unless the request carries `Authorization: Bearer <token>`; the token is never logged or echoed. */
+export function checkToken(c: Context, expected: string | undefined): void {
+  if (expected === undefined) {
+    throw new HttpError(403, 'WRITE_DISABLED', 'Write endpoints are off: start the server with SIMILI_TOKEN set or --token-file');
+  }
+  const match = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '');
+  if (!match || !tokenMatches(match[1]!.trim(), expected)) {
+    c.header('WWW-Authenticate', 'Bearer');
+    throw new HttpError(401, 'UNAUTHORIZED', 'Missing or wrong bearer token');
+  }
+}
+
 export function requireToken(expected: string | undefined): MiddlewareHandler {
   return async (c, next) => {
-    if (expected === undefined) {
-      throw new HttpError(403, 'WRITE_DISABLED', 'Write endpoints are off: start the server with SIMILI_TOKEN set or --token-file');
-    }
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match || !tokenMatches(match[1]!.trim(), expected)) {
-      c.header('WWW-Authenticate', 'Bearer');
-      throw new HttpError(401, 'UNAUTHORIZED', 'Missing or wrong bearer token');
-    }
+    checkToken(c, expected);
     await next();
   };
 }

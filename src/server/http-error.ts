@@ -12,6 +12,7 @@ export type HttpErrorCode =
   | 'UNAUTHORIZED'
   | 'WRITE_DISABLED'
   | 'TIMEOUT'
+  | 'CLIENT_CLOSED'
   | 'METHOD_NOT_ALLOWED'
   | 'INTERNAL';
 

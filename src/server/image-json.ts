@@ -2,6 +2,7 @@
  * The public view of an image: its id and catalogue path, plus the URLs that serve it.
  * Absolute file locations stay on the server.
  */
+import path from 'node:path';
 import type { SearchHit } from '../collection.js';
 import type { ImageRecord } from '../store/catalogue.js';
 
@@ -29,6 +30,16 @@ export interface HitJson {
   thumb: string;
 }
 
+/**
+ * The path clients see: catalogue paths relative to the root and URLs as they are, but an
+ * absolute path (an image added from elsewhere, an upload kept in the collection folder)
+ * shortened to its last two parts, so the server's directory layout stays private.
+ */
+export function publicPath(p: string): string {
+  if (!path.isAbsolute(p) || /^https?:\/\//i.test(p)) return p;
+  return p.split(/[\\/]+/).filter(Boolean).slice(-2).join('/');
+}
+
 export function baseName(p: string): string {
   const clean = p.replace(/[?#].*$/, '').replace(/\/+$/, '');
   return decodeURIComponentSafe(clean.slice(clean.lastIndexOf('/') + 1)) || p;
@@ -49,7 +60,7 @@ function urls(id: number): { file: string; thumb: string } {
 export function imageJson(r: ImageRecord): ImageJson {
   return {
     id: r.id,
-    path: r.path,
+    path: publicPath(r.path),
     name: baseName(r.path),
     width: r.width,
     height: r.height,
@@ -61,5 +72,5 @@ export function imageJson(r: ImageRecord): ImageJson {
 }
 
 export function hitJson(h: SearchHit): HitJson {
-  return { rank: h.rank, id: h.id, path: h.path, name: baseName(h.path), score: h.score, ...urls(h.id) };
+  return { rank: h.rank, id: h.id, path: publicPath(h.path), name: baseName(h.path), score: h.score, ...urls(h.id) };
 }

@@ -7,9 +7,9 @@ import { HttpError } from './http-error.js';
 import { optionalInteger, optionalNumber } from './params.js';
 
 /** Parameters a search request may carry besides the query image itself. */
-export const SEARCH_PARAMS = ['k', 'threshold', 'rerank', 'rerankTop', 'byCategory', 'topCategories', 'category', 'exact'] as const;
+export const SEARCH_PARAMS = ['k', 'threshold', 'rerank', 'rerankTop', 'byCategory', 'topCategories', 'category', 'exact', 'addQuery'] as const;
 
-export type ServerSearchOptions = Pick<SearchOptions, 'threshold' | 'rerank' | 'byCategory' | 'topCategories' | 'category' | 'exact'> & { k: number };
+export type ServerSearchOptions = Pick<SearchOptions, 'threshold' | 'rerank' | 'byCategory' | 'topCategories' | 'category' | 'exact' | 'addQuery'> & { k: number };
 
 export function searchOptions(params: Record<string, unknown>, maxK: number): ServerSearchOptions {
   const unknown = Object.keys(params).filter((key) => !(SEARCH_PARAMS as readonly string[]).includes(key));
@@ -25,6 +25,7 @@ export function searchOptions(params: Record<string, unknown>, maxK: number): Se
   const topCategories = optionalInteger('topCategories', params.topCategories, 1, 100);
   const category = optionalText('category', params.category);
   const exact = optionalBoolean('exact', params.exact);
+  const addQuery = optionalBoolean('addQuery', params.addQuery);
   return {
     k,
     ...(threshold !== undefined ? { threshold } : {}),
@@ -33,6 +34,7 @@ export function searchOptions(params: Record<string, unknown>, maxK: number): Se
     ...(topCategories !== undefined ? { topCategories } : {}),
     ...(category !== undefined ? { category } : {}),
     ...(exact !== undefined ? { exact } : {}),
+    ...(addQuery ? { addQuery } : {}),
   };
 }
 

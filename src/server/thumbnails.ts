@@ -30,7 +30,7 @@ export class Thumbnails {
     this.cache = new ByteLru(cacheBytes);
   }
 
-  async get(record: ImageRecord): Promise<Thumbnail> {
+  async get(record: ImageRecord, signal?: AbortSignal): Promise<Thumbnail> {
     // The hash changes when the file does, so a cached thumbnail is never stale.
     const key = `${record.hash ?? ''}:${record.path}`;
     const cached = this.cache.get(key);
@@ -40,7 +40,7 @@ export class Thumbnails {
       const type = stored ? sniffImageType(stored) : null;
       if (stored && type) return { bytes: stored, type };
     }
-    const bytes = await this.limiter.run(async () => this.make(await this.collection.readImage(record.path)));
+    const bytes = await this.limiter.run(async () => this.make(await this.collection.readImage(record.path)), signal);
     this.cache.set(key, bytes);
     return { bytes, type: 'image/jpeg' };
   }

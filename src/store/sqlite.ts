@@ -252,9 +252,9 @@ export class SqliteCatalogue implements CatalogueStore {
 
   async putImageData(kind: string, entries: ReadonlyArray<{ hash: string; data: Buffer }>): Promise<void> {
     const put = this.putDataStatement();
+    // No generation bump: side data never changes what search scans, so readers keep their caches.
     this.db.transaction(() => {
       for (const e of entries) put.run(kind, e.hash, e.data);
-      this.bump();
     })();
   }
 

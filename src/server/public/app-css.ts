@@ -22,7 +22,8 @@ main { padding: 1rem 1.25rem; }
 .drop span { color: var(--muted); }
 .file-label { color: var(--muted); }
 .url-row, .opts { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }
-.opts label:not(:first-child) { margin-left: .75rem; }
+.opts { column-gap: 1.25rem; }
+.pair { display: inline-flex; gap: .4rem; align-items: center; }
 .url-row input { flex: 1; min-width: 12rem; padding: .35rem .5rem; border: 1px solid var(--line); border-radius: 6px; background: var(--card); color: var(--fg); }
 .status { min-height: 1.4em; color: var(--muted); }
 .status.error { color: #c62828; }
@@ -40,5 +41,9 @@ main { padding: 1rem 1.25rem; }
 .pager { display: flex; gap: 1rem; align-items: center; margin-bottom: 1rem; }
 .foot { padding: 1rem 1.25rem; color: var(--muted); font-size: .85rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
-@media (max-width: 640px) { .layout { flex-direction: column; } .query { position: static; flex-basis: auto; width: 100%; max-width: 320px; } }
+@media (max-width: 640px) {
+  .layout { flex-direction: column; align-items: stretch; }
+  .query { position: static; flex-basis: auto; max-width: 200px; }
+  .grid { grid-template-columns: repeat(auto-fill, minmax(140px, 1fr)); }
+}
 `;

@@ -32,14 +32,18 @@ export const INDEX_HTML = String.raw`<!doctype html>
         <button type="submit">Search URL</button>
       </div>
       <div class="opts">
-        <label for="k">Number of results</label>
-        <select id="k" name="k">
-          <option>10</option><option selected>20</option><option>50</option><option>100</option>
-        </select>
-        <label for="rerank">Re-rank</label>
-        <select id="rerank" name="rerank">
-          <option value="">none</option><option value="ssim">SSIM</option><option value="ms-ssim">MS-SSIM</option><option value="ssim-euclid">SSIM + distance</option>
-        </select>
+        <span class="pair">
+          <label for="k">Number of results</label>
+          <select id="k" name="k">
+            <option>10</option><option selected>20</option><option>50</option><option>100</option>
+          </select>
+        </span>
+        <span class="pair">
+          <label for="rerank">Re-rank</label>
+          <select id="rerank" name="rerank">
+            <option value="">none</option><option value="ssim">SSIM</option><option value="ms-ssim">MS-SSIM</option><option value="ssim-euclid">SSIM + distance</option>
+          </select>
+        </span>
         <label id="bycat-label" hidden><input type="checkbox" id="bycat" name="byCategory"> Same category only</label>
       </div>
     </form>

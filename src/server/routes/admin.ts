@@ -7,7 +7,7 @@ import type { QueryInput } from '../../collection.js';
 import { requireToken } from '../auth.js';
 import type { ServerDeps } from '../deps.js';
 import { fromRecordedError, HttpError } from '../http-error.js';
-import { imageJson, type ImageJson } from '../image-json.js';
+import { imageJson, publicPath, type ImageJson } from '../image-json.js';
 import { imageId } from '../params.js';
 import { checkUrl, readImageRequest } from '../query-input.js';
 
@@ -32,7 +32,7 @@ export function adminRoutes(deps: ServerDeps): Hono {
     else if (fields.url !== undefined) item = { url: checkUrl(fields.url, deps.options) };
     else throw new HttpError(400, 'EMPTY_FILE', 'Nothing to add: send an image (image/* body or multipart field "image"), or url');
 
-    const summary = await deps.limiter.run(() => collection.add([item]));
+    const summary = await deps.limiter.run(() => collection.add([item]), c.req.raw.signal);
     const failure = summary.failed[0];
     if (failure && summary.indexed + summary.deduplicated === 0) {
       throw fromRecordedError(failure.errorCode, `Cannot add the image: ${failure.error}`);
@@ -51,7 +51,7 @@ export function adminRoutes(deps: ServerDeps): Hono {
     const record = await collection.store.getImage(id);
     if (!record) throw new HttpError(404, 'NOT_FOUND', `No image with id ${id} in this collection`);
     const removed = await collection.remove([record.path]);
-    return c.json({ id, path: record.path, removed });
+    return c.json({ id, path: publicPath(record.path), removed });
   });
 
   return app;

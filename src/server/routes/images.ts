@@ -65,7 +65,7 @@ export function imageRoutes(deps: ServerDeps): Hono {
     const r = await record(c.req.param('id'));
     const etag = `"${r.hash ?? r.updatedAt}"`;
     if (c.req.header('if-none-match') === etag) return c.body(null, 304);
-    const thumb = await deps.thumbnails.get(r).catch((err: NodeJS.ErrnoException) => {
+    const thumb = await deps.thumbnails.get(r, c.req.raw.signal).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') throw new HttpError(404, 'NOT_FOUND', `The file of image ${r.id} is gone from disk`);
       throw err;
     });

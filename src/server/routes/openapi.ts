@@ -10,7 +10,8 @@ const byCategory = { name: 'byCategory', in: 'query', description: "Scan only im
 const topCategories = { name: 'topCategories', in: 'query', description: 'How many predicted categories open the gate (default 4)', schema: { type: 'integer', minimum: 1 } };
 const category = { name: 'category', in: 'query', description: 'Only images labelled with this class (name, word or synset id)', schema: { type: 'string' } };
 const exact = { name: 'exact', in: 'query', description: 'true: scan every code; false: use the ANN index', schema: { type: 'boolean' } };
-const searchParams = [k, threshold, rerank, rerankTop, byCategory, topCategories, category, exact];
+const addQuery = { name: 'addQuery', in: 'query', description: 'Also store the query image in the collection (needs the bearer token)', schema: { type: 'boolean' } };
+const searchParams = [k, threshold, rerank, rerankTop, byCategory, topCategories, category, exact, addQuery];
 const idParam = { name: 'id', in: 'path', required: true, description: 'Image id from the catalogue', schema: { type: 'integer', minimum: 1 } };
 const bearer = [{ bearer: [] }];
 
@@ -131,6 +132,7 @@ export function openApiDocument(): Record<string, unknown> {
           properties: {
             query: { type: 'object', properties: { kind: { enum: ['upload', 'url', 'id'] }, label: { type: 'string' }, id: { type: 'integer' }, thumb: { type: 'string' } } },
             gate: { type: 'object', description: 'How the category gate chose the candidates (byCategory or category only)' },
+            added: { type: 'array', items: { $ref: '#/components/schemas/Image' }, description: 'The query as stored (addQuery only)' },
             k: { type: 'integer' },
             hits: { type: 'array', items: { $ref: '#/components/schemas/Hit' } },
             scanned: { type: 'integer' },
