@@ -191,6 +191,8 @@ export class Collection {
   async updateSettings(patch: CollectionSettings): Promise<CollectionSettings> {
     const next = { ...(await this.settings()), ...patch };
     await this.store.setMeta(META.settings, JSON.stringify(next));
+    // Settings do not bump the catalogue generation: drop what the ANN searcher cached from them.
+    this.annSearcher = null;
     return next;
   }
 

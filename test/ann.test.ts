@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Collection } from '../src/collection.js';
 import { presetRecipe } from '../src/encode/recipe.js';
 import { AnnIndex, annSettings, ANN_QUANTISATIONS } from '../src/search/ann.js';
 import { CollectionAnn } from '../src/search/ann-sync.js';
+import { annConfig } from '../src/search/ann-searcher.js';
 import { exactTopK } from '../src/search/exact.js';
 import { SqliteCatalogue } from '../src/store/sqlite.js';
 import type { CodeMatrix } from '../src/store/catalogue.js';
@@ -150,8 +151,17 @@ test('Collection: --exact bypasses the ANN, exact: false forces it, and both agr
   assert.deepEqual(byAnn.hits.map((h) => h.id), byExact.hits.map((h) => h.id));
   byAnn.hits.forEach((h, i) => assert.ok(Math.abs(h.score - byExact.hits[i]!.score) < 1e-5));
   assert.ok(!byAnn.hits.some((h) => h.id === 1));
-  // A small collection stays exact by default and writes no graph.
+  // Below the threshold nothing is built; above it, index builds the graph and search uses it.
   await c.updateSettings({ ann: { threshold: 1_000_000 } });
   assert.equal(await c.syncAnn({ onlyAboveThreshold: true }), null);
+  await c.updateSettings({ ann: { threshold: 10, quantisation: 'f16' } });
+  await c.index(photos);
+  const graphs = readdirSync(c.dir).filter((f) => f.startsWith('ann-') && f.endsWith('.json'));
+  // One graph per encoder: the i8 one that exact: false built was rebuilt as f16.
+  assert.equal(graphs.length, 1);
+  assert.equal((JSON.parse(readFileSync(path.join(c.dir, graphs[0]!), 'utf8')) as { settings: { quantisation: string } }).settings.quantisation, 'f16');
+  const auto = await c.search({ id: 1 }, { k: 5 });
+  assert.deepEqual(auto.hits.map((h) => h.id), byExact.hits.map((h) => h.id));
+  assert.throws(() => annConfig({ threshold: -1 }), /settings.ann.threshold/);
   await c.close();
 });

@@ -153,3 +153,13 @@ test('rgbToThumbnail: centre crop and box filter', () => {
   assert.deepEqual([...rgbToThumbnail({ data, width: 4, height: 2 }, 1)], [15, 15, 15]);
   assert.deepEqual([...rgbToThumbnail({ data, width: 4, height: 2 }, 2)], [10, 10, 10, 20, 20, 20, 10, 10, 10, 20, 20, 20]);
 });
+
+test('stored codes blob round trip (unaligned buffer) and validation', async () => {
+  const { serialiseCodes, deserialiseCodes } = await import('../src/binary/autoencoder/collection-train.js');
+  const stored = { ids: Int32Array.from([5, 9, 42]), bits: 64, codes: Uint32Array.from([1, 2, 3, 4, 0xffffffff, 6]) };
+  const buf = Buffer.concat([Buffer.alloc(3), serialiseCodes(stored)]).subarray(3);
+  const back = deserialiseCodes(buf);
+  assert.deepEqual(back, stored);
+  assert.throws(() => deserialiseCodes(buf.subarray(0, buf.length - 1)), /serialiseCodes/);
+  assert.throws(() => serialiseCodes({ ...stored, bits: 32 }), /words/);
+});

@@ -132,3 +132,43 @@ test('loss curves are written as a PNG', async () => {
   assert.equal(meta.format, 'png');
   assert.equal(meta.width, 720);
 });
+
+test('end to end on a tiny collection: train (both target sources), save, re-rank a search, split-evaluate', async () => {
+  const { promises: fs } = await import('node:fs');
+  const { Collection } = await import('../src/collection.js');
+  const { presetRecipe } = await import('../src/encode/recipe.js');
+  const { SIMILARITY_BLOB } = await import('../src/rerank/learned/model.js');
+  const { trainSimilarity } = await import('../src/rerank/learned/train-collection.js');
+  const { evaluateLearnedSplit } = await import('../src/rerank/learned/split-eval.js');
+  const root = tempDir('simili-learned-');
+  const images = path.join(root, 'images');
+  const colours = ['#c33', '#3a3', '#33c', '#cc3'];
+  for (const [k, colour] of colours.entries()) {
+    await fs.mkdir(path.join(images, `class${k}`), { recursive: true });
+    for (let i = 0; i < 5; i++) {
+      const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="96" height="72"><rect width="96" height="72" fill="${colour}"/>` +
+        `<circle cx="${20 + i * 12}" cy="${20 + k * 10}" r="${8 + i}" fill="#fff"/></svg>`;
+      await sharp(Buffer.from(svg)).jpeg().toFile(path.join(images, `class${k}`, `${i}.jpg`));
+    }
+  }
+  const collection = await Collection.open(path.join(root, 'c'), { create: true });
+  try {
+    await collection.index(images, { recipe: presetRecipe('classic') });
+    const unsup = await trainSimilarity(collection, { targets: 'unsupervised', pairs: 40, epochs: 2, hidden: [8] });
+    assert.equal(unsup.model.info.targets, 'unsupervised');
+    assert.ok(unsup.trainPairs.some((p) => p.kind === 'augmented'));
+    const sup = await trainSimilarity(collection, { pairs: 200, epochs: 3, hidden: [8] });
+    assert.equal(sup.model.info.targets, 'supervised', 'class folders make auto choose supervised');
+    assert.ok(Number.isFinite(sup.model.info.heldOutAccuracy));
+    await collection.store.setBlob(SIMILARITY_BLOB, serializeModel(sup.model));
+    const result = await collection.search({ id: 1 }, { k: 3, rerank: { method: 'learned', topN: 10 } });
+    assert.equal(result.hits.length, 3);
+    assert.ok(result.hits.every((h) => h.score >= 0 && h.score <= 1));
+    const split = await evaluateLearnedSplit(collection, { pairs: 100, epochs: 2, hidden: [8] });
+    assert.equal(split.split.testClasses.length, 2);
+    assert.deepEqual(split.rows.map((r) => r.method), ['none', 'learned']);
+    assert.equal(split.rows[0]!.metrics.queries, 10, 'only held-out-class images are queries');
+  } finally {
+    await collection.close();
+  }
+});

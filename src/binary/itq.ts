@@ -27,7 +27,11 @@ export interface ItqOptions {
   /** ITQ rotation iterations (the paper uses 50). */
   iterations?: number;
   seed?: number;
-  /** Train on at most this many vectors (evenly strided sample); PCA cost grows with it. */
+  /**
+   * Train on at most this many vectors (evenly strided sample). Both the covariance
+   * (N x dim^2) and each rotation step (N x bits^2) grow with it; 5,000 samples estimate
+   * 256 directions of a 1280-d code well and keep training to about a minute of CPU.
+   */
   maxTrainingVectors?: number;
 }
 
@@ -43,7 +47,7 @@ export function trainItq(vectors: Float32Array, dim: number, options: ItqOptions
   wordsForBits(bits);
   integerInRange('bits', bits, 32, Math.min(1024, dim - (dim % 32)));
   const iterations = integerInRange('iterations', options.iterations ?? 50, 0, 1000);
-  const maxTrain = integerInRange('maxTrainingVectors', options.maxTrainingVectors ?? 50_000, 2, 10_000_000);
+  const maxTrain = integerInRange('maxTrainingVectors', options.maxTrainingVectors ?? 5_000, 2, 10_000_000);
   const random = seededRandom(options.seed ?? 1);
 
   const { x, n, mean } = centredSample(vectors, dim, maxTrain);
@@ -136,7 +140,14 @@ function itqRotation(v: Float64Array, n: number, bits: number, iterations: numbe
   let vPrev: Float64Array | null = null;
   for (let it = 0; it < iterations; it++) {
     const z = matmul(v, r, n, bits, bits);
-    for (let i = 0; i < z.length; i++) b[i] = z[i]! >= 0 ? 1 : -1;
+    let flipped = 0;
+    for (let i = 0; i < z.length; i++) {
+      const s = z[i]! >= 0 ? 1 : -1;
+      if (s !== b[i]) flipped++;
+      b[i] = s;
+    }
+    // Same B as last step -> same C -> same R: a fixed point, the remaining steps are no-ops.
+    if (flipped === 0) break;
     const c = matmulTransA(b, v, n, bits, bits); // B^T V = UB S UA^T
     const start = vPrev ? matmul(c, vPrev, bits, bits, bits) : c;
     const svd = svdJacobi(start, bits, bits, 30, 1e-8);

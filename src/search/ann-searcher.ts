@@ -53,6 +53,8 @@ export interface AnnIdentity {
 export class AnnSearcher {
   private graph: CollectionAnn | null = null;
   private graphKey = '';
+  /** The identity (and a digest of its codes) per catalogue generation: read once, not per query. */
+  private known: { generation: number; id: AnnIdentity | null; codesVersion: string } | null = null;
 
   constructor(
     private readonly dir: string,
@@ -63,14 +65,23 @@ export class AnnSearcher {
   /** exact: true = always scan, false = always ANN, undefined = by collection size. */
   async useAnn(exact: boolean | undefined, indexed: number): Promise<boolean> {
     if (exact !== undefined) return !exact;
-    const id = await this.identity();
+    const { id } = await this.current();
     return id !== null && indexed >= id.config.threshold;
   }
 
+  private async current(): Promise<{ id: AnnIdentity | null; codesVersion: string }> {
+    const generation = await this.store.generation();
+    if (this.known?.generation !== generation) {
+      const id = await this.identity();
+      const codesVersion = id ? createHash('sha256').update(id.codes).digest('hex').slice(0, 16) : '';
+      this.known = { generation, id, codesVersion };
+    }
+    return this.known;
+  }
+
   private async collectionAnn(): Promise<CollectionAnn | null> {
-    const id = await this.identity();
+    const { id, codesVersion } = await this.current();
     if (!id) return null;
-    const codesVersion = createHash('sha256').update(id.codes).digest('hex').slice(0, 16);
     const key = `${id.encoderId}|${codesVersion}|${JSON.stringify(id.config.settings)}`;
     if (!this.graph || key !== this.graphKey) {
       this.graph = new CollectionAnn(this.dir, this.store, id.encoderId, codesVersion, id.config.settings);

@@ -4,10 +4,11 @@
  * scan them without re-encoding the collection.
  */
 import type { Collection } from '../../collection.js';
-import { decodeImage } from '../../decode/decode.js';
+import { decodeImage, type RgbImage } from '../../decode/decode.js';
 import { errorMessage, invalidParameter } from '../../errors.js';
 import { encodeThumbnails, serialiseAutoencoder, deserialiseAutoencoder, type AutoencoderModel } from './model.js';
 import { codeBits, DEFAULT_SPEC, type AutoencoderSpec } from './network.js';
+import { hammingTopK } from '../hamming.js';
 import { rgbToThumbnail } from './thumbnail.js';
 import { trainAutoencoder, type TrainOptions, type TrainResult } from './trainer.js';
 
@@ -112,4 +113,24 @@ export async function loadCollectionAutoencoder(collection: Collection): Promise
   const [m, c] = await Promise.all([collection.store.getBlob(AUTOENCODER_MODEL_BLOB), collection.store.getBlob(AUTOENCODER_CODES_BLOB)]);
   if (!m || !c) return null;
   return { model: deserialiseAutoencoder(m), codes: deserialiseCodes(c) };
+}
+
+export interface AutoencoderHit {
+  /** Catalogue image id. */
+  id: number;
+  distance: number;
+  /** 1 - 2 * hamming / bits: 1 for identical codes, -1 for complementary ones. */
+  score: number;
+}
+
+/**
+ * `search --encoder autoencoder`: encode the query picture with the stored model and scan
+ * the stored codes. For millions of codes use a `HammingPool` over the same words instead.
+ */
+export function searchAutoencoder(stored: { model: AutoencoderModel; codes: StoredCodes }, query: RgbImage, k: number): AutoencoderHit[] {
+  const { model, codes } = stored;
+  const s = model.spec.size;
+  const queryCode = encodeThumbnails(model, rgbToThumbnail(query, s), 1);
+  return hammingTopK(codes.codes, codes.bits / 32, queryCode, Math.min(k, Math.max(1, codes.ids.length)))
+    .map((h) => ({ id: codes.ids[h.index]!, distance: h.distance, score: 1 - (2 * h.distance) / codes.bits }));
 }

@@ -49,3 +49,21 @@ export function splitRows(rows: readonly number[], seed = 1, valFraction = 0.2):
   const nVal = Math.max(1, Math.round(rows.length * valFraction));
   return { train: mixed.slice(nVal).sort((a, b) => a - b), val: mixed.slice(0, nVal).sort((a, b) => a - b) };
 }
+
+/**
+ * Rows split per group (class): each group with 4+ rows holds out `valFraction` of its rows, at
+ * least 2, so held-out pairs include same-class positives even for small classes.
+ */
+export function splitRowsByGroup(rows: readonly number[], groupOf: (row: number) => string, seed = 1, valFraction = 0.2): { train: number[]; val: number[] } {
+  const groups = new Map<string, number[]>();
+  for (const r of rows) groups.set(groupOf(r), [...(groups.get(groupOf(r)) ?? []), r]);
+  const train: number[] = [];
+  const val: number[] = [];
+  for (const members of groups.values()) {
+    const mixed = shuffled(members, seed);
+    const nVal = members.length >= 4 ? Math.max(2, Math.round(members.length * valFraction)) : 0;
+    val.push(...mixed.slice(0, nVal));
+    train.push(...mixed.slice(nVal));
+  }
+  return { train: train.sort((a, b) => a - b), val: val.sort((a, b) => a - b) };
+}

@@ -14,7 +14,7 @@ import type { GreyImage } from '../grey.js';
 import { augmentImage } from './augment.js';
 import type { SimilarityModel } from './model.js';
 import { supervisedPairs, unsupervisedPairs, type MinedPair } from './pairs.js';
-import { splitRows } from './split.js';
+import { splitRows, splitRowsByGroup } from './split.js';
 import { trainPairs, type EpochStats, type TrainResult } from './train.js';
 
 export const TARGET_SOURCES = ['auto', 'supervised', 'unsupervised'] as const;
@@ -70,7 +70,8 @@ export async function trainSimilarity(collection: Collection, options: TrainSimi
   const targets = chooseTargets(requested, labels);
   const all = options.rows ? [...options.rows] : Array.from(matrix.ids, (_, r) => r);
   const rows = targets === 'supervised' ? all.filter((r) => labels[r] !== null) : all;
-  const split = splitRows(rows, seed);
+  // Supervised: stratified by class, so the held-out side has same-class pairs too.
+  const split = targets === 'supervised' ? splitRowsByGroup(rows, (r) => labels[r]!, seed) : splitRows(rows, seed);
   const nVal = Math.max(10, Math.round(nPairs / 4));
   options.onStage?.(`mining ${targets} pairs from ${split.train.length} training and ${split.val.length} held-out images`);
 
