@@ -26,7 +26,7 @@ export function popcount32(x: number): number {
   return Math.imul(x, 0x01010101) >>> 24;
 }
 
-/** Hamming distance between code `i` of `codes` and a query, both `words` words long. */
+/** Hamming distance between the `words`-word codes starting at word offsets aOffset of a and bOffset of b. */
 export function hammingDistance(a: Uint32Array, aOffset: number, b: Uint32Array, bOffset: number, words: number): number {
   let d = 0;
   for (let w = 0; w < words; w++) d += popcount32((a[aOffset + w]! ^ b[bOffset + w]!) >>> 0);

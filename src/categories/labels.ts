@@ -9,7 +9,6 @@
 import { decodeImage } from '../decode/decode.js';
 import type { RgbImage } from '../decode/decode.js';
 import { createClassifier } from '../encode/create.js';
-import type { ModelLookupOptions } from '../encode/models.js';
 import type { Classifier } from '../encode/onnx.js';
 import { maxInputSide } from '../encode/preprocess.js';
 import type { CollectionSettings, SideDataProducer } from '../indexing/side-data.js';
@@ -44,14 +43,6 @@ export interface Labeller {
 }
 
 const labellers = new Map<string, Promise<Labeller>>();
-let lookupOptions: ModelLookupOptions = {};
-
-/** How the classifier's files are found (models dir, cache, download); set once by the host. */
-export function setLabelModelLookup(options: ModelLookupOptions): void {
-  // An explicit --model is the encoder's file, never the classifier's.
-  const { modelPath: _ignored, ...rest } = options;
-  lookupOptions = rest;
-}
 
 /**
  * One classifier per model per process: index, search and `labels` share it. It is kept
@@ -60,7 +51,8 @@ export function setLabelModelLookup(options: ModelLookupOptions): void {
 export function labeller(model = DEFAULT_LABEL_MODEL): Promise<Labeller> {
   let p = labellers.get(model);
   if (!p) {
-    p = createClassifier(model, lookupOptions).then((classifier) => ({
+    // Looked up like any model (SIMILI_MODELS_DIR, the cache, a download); never --model, the encoder's file.
+    p = createClassifier(model).then((classifier) => ({
       classifier,
       classes: classifier.classNames.map((line, i) => parseClassName(i, line)),
     }));

@@ -93,18 +93,32 @@ export function watchFolder(collection: Collection, folder: string, options: Wat
     }, delay);
   };
 
+  const detach = (): void => {
+    const w = watcher;
+    watcher = null;
+    w?.close();
+  };
+
   const attach = async (): Promise<boolean> => {
     const st = await fs.stat(root).catch(() => null);
     if (!st?.isDirectory()) return false;
+    // close() may have run while stat was pending: a watcher made now would never be closed.
+    if (closed) return true;
     if (watcher && rootIno === st.ino) return true;
-    watcher?.close();
+    detach();
     try {
-      watcher = watch(root, { recursive: true }, (_event, filename) => {
+      const w = watch(root, { recursive: true }, (_event, filename) => {
         if (relevant(typeof filename === 'string' ? filename : null)) schedule(debounceMs);
       });
-      // The root going away closes or errors the watcher; the poll re-attaches later.
-      watcher.on('error', () => { watcher?.close(); watcher = null; schedule(debounceMs); });
-      watcher.on('close', () => { watcher = null; });
+      // The root going away closes or errors the watcher; the poll re-attaches later. Only
+      // this watcher's own events may forget it: an old one closing late must not orphan a new one.
+      w.on('error', () => {
+        w.close();
+        if (watcher === w) watcher = null;
+        schedule(debounceMs);
+      });
+      w.on('close', () => { if (watcher === w) watcher = null; });
+      watcher = w;
       rootIno = st.ino;
       return true;
     } catch (err) {
@@ -116,6 +130,8 @@ export function watchFolder(collection: Collection, folder: string, options: Wat
 
   const sync = async (): Promise<void> => {
     if (!(await attach())) {
+      // A folder moved away would otherwise still be watched under its new name.
+      detach();
       if (!rootMissing) emit({ type: 'root-missing', root });
       rootMissing = true;
       return;
@@ -192,9 +208,9 @@ export function watchFolder(collection: Collection, folder: string, options: Wat
       clearInterval(poll);
       if (timer) clearTimeout(timer);
       timer = null;
-      watcher?.close();
-      watcher = null;
+      detach();
       await running;
+      detach();
       settleIdle();
     },
   };

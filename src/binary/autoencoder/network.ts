@@ -113,6 +113,8 @@ export class ConvAutoencoder {
 
   /** Reconstruction [3][B][S][S] from a code tensor (sigmoid values or hard 0/1 bits). */
   decode(code: Float32Array, batch: number): Float32Array {
+    const expected = this.spec.codeChannels * batch * (this.spec.size / 16) ** 2;
+    if (code.length !== expected) throw invalidParameter('code', `${expected} values`, code.length);
     let x = code;
     for (let l = 4; l < 8; l++) x = this.layers[l]!.forward(x, batch);
     return x;
