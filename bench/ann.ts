@@ -16,7 +16,8 @@
  *                                        [200000] runs only the default (f16) unless listed explicitly
  *   BENCH_ANN_DIM     [256]              code dimension (1280 = raw MobileNetV2 codes)
  *   BENCH_ANN_QUERIES [200]
- *   BENCH_ANN_EF      [64,<default>,512] search-time candidate lists measured on each built graph
+ *   BENCH_ANN_EF      [128,<default>,512] search-time candidate lists measured on each built graph
+ *   BENCH_ANN_CANDIDATES [<default>,400] graph results re-scored with the f32 codes
  *   BENCH_ANN_REAL    [300]              real images to extract codes from
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -175,7 +176,7 @@ function exactTruth(data: Float32Array, n: number, dim: number, queries: Float32
   return { ids };
 }
 
-async function measure(quantisation: AnnQuantisation, data: Float32Array, n: number, dim: number, queries: Float32Array, q: number, truth: Truth, efs: number[]): Promise<Array<Record<string, string | number>>> {
+async function measure(quantisation: AnnQuantisation, data: Float32Array, n: number, dim: number, queries: Float32Array, q: number, truth: Truth, efs: number[], candidates: number[]): Promise<Array<Record<string, string | number>>> {
   const settings = annSettings({ quantisation });
   const centre = quantisation === 'b1' ? meanRow(data.subarray(0, Math.min(n, 10_000) * dim), Math.min(n, 10_000), dim) : null;
   const rssBefore = rssMiB();
@@ -196,9 +197,9 @@ async function measure(quantisation: AnnQuantisation, data: Float32Array, n: num
 
   const rows: Array<Record<string, string | number>> = [];
   // The search-time candidate list is not stored in the file: one build, measured at several.
-  for (const ef of efs) {
+  for (const ef of efs) for (const want of candidates) {
+    if (want > ef) continue;
     const view = AnnIndex.open(file, dim, { ...settings, expansionSearch: ef }, { view: true, centre });
-    const want = candidateCount(10);
     const times: number[] = [];
     let hits = 0;
     let rawHits = 0;
@@ -219,6 +220,7 @@ async function measure(quantisation: AnnQuantisation, data: Float32Array, n: num
       dim,
       storage: quantisation,
       'ef search': ef,
+      're-scored': want,
       'recall@10': Number((hits / (q * 10)).toFixed(3)),
       'recall@10 graph only': Number((rawHits / (q * 10)).toFixed(3)),
       'p50 ms': Number(percentile(times, 0.5).toFixed(2)),
@@ -240,7 +242,8 @@ export default async function bench(): Promise<BenchSection[]> {
   const allQuantMax = Number(process.env.BENCH_ANN_ALL_QUANT_MAX ?? 200_000);
   const dim = Number(process.env.BENCH_ANN_DIM ?? 256);
   const q = Number(process.env.BENCH_ANN_QUERIES ?? 200);
-  const efs = envList('BENCH_ANN_EF', `64,${DEFAULT_ANN_SETTINGS.expansionSearch},512`).map(Number);
+  const efs = envList('BENCH_ANN_EF', `128,${DEFAULT_ANN_SETTINGS.expansionSearch},512`).map(Number);
+  const candidates = envList('BENCH_ANN_CANDIDATES', `${candidateCount(10)},400`).map(Number);
   const base = await baseCodes(dim, Number(process.env.BENCH_ANN_REAL ?? 300));
   const queries = synthesise(base, q, 7);
   const rows: Array<Record<string, string | number>> = [];
@@ -250,7 +253,7 @@ export default async function bench(): Promise<BenchSection[]> {
     const truth = exactTruth(data, n, dim, queries, q);
     process.stderr.write(`ann: ${n} x ${dim} vectors generated, exact top 10 in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     const these = explicitQuant || n <= allQuantMax ? quants : [DEFAULT_ANN_SETTINGS.quantisation];
-    for (const quantisation of these) rows.push(...(await measure(quantisation, data, n, dim, queries, q, truth, efs)));
+    for (const quantisation of these) rows.push(...(await measure(quantisation, data, n, dim, queries, q, truth, efs, candidates)));
   }
   const s = DEFAULT_ANN_SETTINGS;
   return [{
@@ -258,7 +261,7 @@ export default async function bench(): Promise<BenchSection[]> {
     rows,
     notes: [
       `vectors: ${base.source}; synthetic = blend of two base codes + Gaussian noise at 0.35 x their per-dimension spread, L2-normalised`,
-      `graph: connectivity ${s.connectivity}, expansion add ${s.expansionAdd}, default search ${s.expansionSearch} (column ef search); ${candidateCount(10)} candidates re-scored with the f32 codes (as Collection.search does)`,
+      `graph: connectivity ${s.connectivity}, expansion add ${s.expansionAdd}, default search ${s.expansionSearch} (column ef search); the graph's best 're-scored' candidates re-scored with the f32 codes (Collection.search: ${candidateCount(10)} for k = 10)`,
       `${q} queries, one at a time on one thread; build on all ${os.cpus().length} cores; machine shared with other jobs, so times are upper bounds`,
       'index bytes/image = saved graph file / vectors (the f32 codes used for re-scoring live in the catalogue, 4 x dim bytes/image more)',
       'b1: sign bits of (code - mean code), Hamming distance',

@@ -64,7 +64,7 @@ export default async function quality(): Promise<BenchSection[]> {
         const summary = await collection.index(path.join(folder, 'images'), { recipe, batchSize: 8 });
         const perImage = timing(dir, summary.indexed > 0 ? { seconds: summary.seconds, images: summary.indexed } : undefined);
         if (perImage !== null) speed.set(`${preset}/${dataset}`, perImage);
-        const qe = recipe.search.queryExpansion;
+        const qe = recipe.search?.queryExpansion ?? null;
         const result = await evaluateCollection(collection, {
           ...(queries ? { queries } : {}),
           ...(qe ? { ranker: (m) => queryExpansionRanker(m, qe) } : {}),

@@ -17,6 +17,8 @@ import { SimiliError } from './errors.js';
 import { runPipeline, type PipelineProgress, type PipelineResult } from './indexing/pipeline.js';
 import { SIDE_DATA_PRODUCERS, type CollectionSettings } from './indexing/side-data.js';
 import { isUrl, resolveCataloguePath, scanFolder, toCataloguePath } from './indexing/scan.js';
+import { binaryScored, type CodeSpace } from './binary/collection-search.js';
+import { findDuplicateGroups, type DuplicateGroup } from './search/duplicates.js';
 import { exactTopK } from './search/exact.js';
 import { AnnSearcher, annConfig, type AnnIdentity } from './search/ann-searcher.js';
 import type { AnnSyncProgress, AnnSyncResult } from './search/ann-sync.js';
@@ -98,6 +100,11 @@ export interface SearchOptions extends CategoryOptions {
   candidateIds?: readonly number[];
   /** true: always scan every code; false: always use the ANN index; default: ANN above `settings.ann.threshold` images. */
   exact?: boolean;
+  /**
+   * Which codes to search: the recipe's float codes (default), the CNN-ITQ bits (`simili train itq`)
+   * or the denoising autoencoder's bits (`simili train autoencoder`).
+   */
+  encoder?: CodeSpace;
   /** Second stage: re-order the top `topN` (default 100) by SSIM, SSIM/distance or the learned model; hit scores are then the re-ranker's. */
   rerank?: RerankOptions;
 }
@@ -459,7 +466,9 @@ export class Collection {
     }
     const rerank = options.rerank ? validateRerankOptions(options.rerank) : null;
     const firstK = rerank && rerank.method !== 'none' ? Math.max(k, rerank.topN) : k;
-    const firstHits = await this.searchCode(q.code, { ...options, k: firstK, threshold, excludeIds, ...(candidateIds ? { candidateIds } : {}) });
+    const firstHits = options.encoder && options.encoder !== 'recipe'
+      ? await this.binaryHits(options.encoder, q, firstK, threshold, excludeIds, candidateIds)
+      : await this.searchCode(q.code, { ...options, k: firstK, threshold, excludeIds, ...(candidateIds ? { candidateIds } : {}) });
     const t2 = performance.now();
     const hits = rerank ? await rerankHits(this, q.bytes ? { buffer: q.bytes } : query, q.code, firstHits, rerank, k) : firstHits;
     const t3 = performance.now();
@@ -472,6 +481,20 @@ export class Collection {
       ...(added ? { added } : {}),
       timings: { encodeMs: t1 - t0, searchMs: t2 - t1, ...(rerank ? { rerankMs: t3 - t2 } : {}) },
     };
+  }
+
+  private async binaryHits(
+    space: 'itq' | 'autoencoder', q: { code: Float32Array; id?: number; bytes?: Buffer }, k: number, threshold: number,
+    excludeIds: readonly number[], candidateIds: readonly number[] | undefined,
+  ): Promise<SearchHit[]> {
+    // A candidate gate narrows afterwards: ask for everything the gate might drop.
+    const want = candidateIds ? Math.max(k, await this.store.countImages('indexed')) : k;
+    let scored = await binaryScored(this, space, q, want, new Set(excludeIds));
+    if (candidateIds) {
+      const allowed = new Set(candidateIds);
+      scored = scored.filter((s) => allowed.has(s.id)).slice(0, k);
+    }
+    return this.toHits(scored, threshold);
   }
 
   /** Nearest images to a code already in this collection's space. */
@@ -491,14 +514,18 @@ export class Collection {
       excludeRows,
       ...(options.candidateIds ? { rows: rowsOf(options.candidateIds) } : {}),
     });
-    const threshold = options.threshold ?? -Infinity;
-    const kept = top.filter((t) => t.score >= threshold);
-    const records = new Map((await this.store.getImages(kept.map((t) => matrix.ids[t.row]!))).map((r) => [r.id, r]));
+    return this.toHits(top.map((t) => ({ id: matrix.ids[t.row]!, score: t.score })), options.threshold);
+  }
+
+  /** Scored image ids, best first, as search hits: records looked up, weak scores dropped, ranks from 1. */
+  async toHits(scored: ReadonlyArray<{ id: number; score: number }>, threshold = -Infinity): Promise<SearchHit[]> {
+    const kept = scored.filter((t) => t.score >= threshold);
+    const records = new Map((await this.store.getImages(kept.map((t) => t.id))).map((r) => [r.id, r]));
     const root = (await this.root()) ?? this.dir;
-    return kept.flatMap((t, i) => {
-      const r = records.get(matrix.ids[t.row]!);
-      return r ? [{ rank: i + 1, id: r.id, path: r.path, location: resolveCataloguePath(root, r.path), score: t.score }] : [];
-    });
+    return kept.flatMap((t) => {
+      const r = records.get(t.id);
+      return r ? [{ id: r.id, path: r.path, location: resolveCataloguePath(root, r.path), score: t.score }] : [];
+    }).map((h, i) => ({ rank: i + 1, ...h }));
   }
 
   private ann(): AnnSearcher {
@@ -530,13 +557,23 @@ export class Collection {
       throw new SimiliError('ENCODER_MISMATCH', `Query code has ${code.length} dimensions but collection ${this.dir} has ${sample.length}: it was encoded with another encoder`);
     }
     const top = await this.ann().search(code, options.k ?? 10, new Set(options.excludeIds ?? []));
-    const kept = top.filter((t) => t.score >= (options.threshold ?? -Infinity));
-    const records = new Map((await this.store.getImages(kept.map((t) => t.id))).map((r) => [r.id, r]));
-    const root = (await this.root()) ?? this.dir;
-    return kept.flatMap((t, i) => {
-      const r = records.get(t.id);
-      return r ? [{ rank: i + 1, id: r.id, path: r.path, location: resolveCataloguePath(root, r.path), score: t.score }] : [];
-    });
+    return this.toHits(top, options.threshold);
+  }
+
+  /**
+   * Groups of near-duplicate images (cosine similarity >= threshold, byte-identical files
+   * included), largest first. Uses the ANN index on large collections like search does.
+   */
+  async duplicates(options: { threshold?: number; k?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<Array<DuplicateGroup & { images: ImageRecord[] }>> {
+    const threshold = numberInRange('threshold', options.threshold ?? 0.95, -1, 1);
+    const k = integerInRange('k', options.k ?? 10, 1, 1000);
+    const { matrix, rowOf } = await this.matrix();
+    const groups = await findDuplicateGroups(Array.from(matrix.ids), async (id, n, min) => {
+      const row = rowOf.get(id)!;
+      const hits = await this.searchCode(matrix.data.subarray(row * matrix.dim, (row + 1) * matrix.dim), { k: n, threshold: min, excludeIds: [id] });
+      return hits.map((h) => ({ id: h.id, score: h.score }));
+    }, { threshold, k, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+    return Promise.all(groups.map(async (g) => ({ ...g, images: await this.store.getImages(g.ids) })));
   }
 
   async images(options: { status?: ImageRecord['status']; limit?: number; offset?: number } = {}): Promise<ImageRecord[]> {

@@ -131,3 +131,28 @@ test('hammingThenRerank: re-ranks candidates by cosine, excludes, equals float s
   for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1]!.score >= hits[i]!.score);
   assert.throws(() => hammingThenRerank({ codes, wordsPerCode: 2, queryCode, floats: data, dim, queryFloat, k: 10, candidates: 5 }), /candidates/);
 });
+
+test('itqSearcher: ids map through a reordered live matrix; rerank 0 = Hamming order', async () => {
+  const { itqSearcher } = await import('../src/binary/itq-collection.js');
+  const dim = 64;
+  const { data } = clustered(200, dim, 8, 0.5, 8);
+  const model = trainItq(data, dim, { bits: 64, iterations: 10 });
+  const ids = Int32Array.from({ length: 200 }, (_, i) => 1000 + i);
+  const stored = { model, codes: { ids, bits: 64, codes: binariseAll(model, data) } };
+  // Live matrix in reverse order, as if rows moved since training.
+  const live = new Float32Array(data.length);
+  const liveIds = new Int32Array(200);
+  for (let i = 0; i < 200; i++) {
+    live.set(data.subarray(i * dim, (i + 1) * dim), (199 - i) * dim);
+    liveIds[199 - i] = ids[i]!;
+  }
+  const search = itqSearcher(stored, { ids: liveIds, dim, data: live });
+  const query = data.subarray(5 * dim, 6 * dim);
+  const hits = search(query, 10, 200);
+  assert.equal(hits[0]!.id, 1005);
+  const cos = (i: number) => { let s = 0; for (let d = 0; d < dim; d++) s += data[i * dim + d]! * query[d]!; return s; };
+  const brute = Array.from({ length: 200 }, (_, i) => i).sort((a, b) => cos(b) - cos(a)).slice(0, 10).map((i) => 1000 + i);
+  assert.deepEqual(hits.map((h) => h.id), brute);
+  const hamming = search(query, 10, 0);
+  for (let i = 1; i < hamming.length; i++) assert.ok(hamming[i - 1]!.distance <= hamming[i]!.distance);
+});

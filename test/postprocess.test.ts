@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  applyTransform, codeFunction, deserializeTransform, fitTransform, l2normalize, MIN_FIT_VECTORS, serializeTransform,
+  applyTransform, codeFunction, deserializeTransform, fitTransform, l2normalize, MIN_CENTRE_VECTORS, MIN_FIT_VECTORS, needsFit, serializeTransform,
 } from '../src/encode/postprocess.js';
 import { symmetricEigenQL } from '../src/encode/eigen.js';
 import type { PostPolicy } from '../src/encode/recipe.js';
@@ -130,9 +130,13 @@ test('codes are unit length; queries and collection go through the same function
   assert.deepEqual(Array.from(plain), [0.6000000238418579, 0.800000011920929]);
 });
 
-test('tiny collections learn nothing and degenerate data is handled', () => {
+test('tiny collections: centred only below MIN_FIT_VECTORS, nothing learned below MIN_CENTRE_VECTORS', () => {
   const dim = 8;
-  assert.equal(fitTransform(correlated(MIN_FIT_VECTORS - 1, dim), MIN_FIT_VECTORS - 1, dim, NO_SHRINK), null);
+  const small = fitTransform(correlated(MIN_FIT_VECTORS - 1, dim), MIN_FIT_VECTORS - 1, dim, NO_SHRINK);
+  assert.ok(small);
+  assert.equal(small.projection, null);
+  assert.equal(small.outDim, dim);
+  assert.equal(fitTransform(correlated(MIN_CENTRE_VECTORS - 1, dim), MIN_CENTRE_VECTORS - 1, dim, NO_SHRINK), null);
   assert.equal(fitTransform(new Float32Array(0), 0, dim, NO_SHRINK), null);
   assert.equal(fitTransform(correlated(100, dim), 100, dim, { power: 1, whiten: null }), null);
   // All vectors identical: no variance to whiten.
@@ -143,6 +147,25 @@ test('tiny collections learn nothing and degenerate data is handled', () => {
   for (let i = 0; i < 64; i++) two[i * dim + (i % 2)] = 1;
   const t = fitTransform(two, 64, dim, NO_SHRINK);
   assert.equal(t?.outDim, 1);
+});
+
+test('centring: codes are (x - collection mean), L2; the mean is that of the L2-normalised rows', () => {
+  const n = 50, dim = 5;
+  const data = correlated(n, dim, 13);
+  const policy: PostPolicy = { power: 1, centre: true, whiten: null };
+  assert.ok(needsFit(policy));
+  assert.ok(!needsFit({ power: 1, whiten: null }));
+  const t = fitTransform(data, n, dim, policy);
+  assert.ok(t);
+  assert.equal(t.projection, null);
+  const rows = Array.from({ length: n }, (_, i) => l2normalize(data.slice(i * dim, (i + 1) * dim)));
+  for (let j = 0; j < dim; j++) assert.ok(Math.abs(t.mean[j]! - rows.reduce((s, r) => s + r[j]!, 0) / n) < 1e-6);
+  const code = codeFunction(policy, t)(data.subarray(0, dim));
+  const expected = l2normalize(rows[0]!.map((v, j) => v - t.mean[j]!));
+  for (let j = 0; j < dim; j++) assert.ok(Math.abs(code[j]! - expected[j]!) < 1e-6);
+  const back = deserializeTransform(serializeTransform(t));
+  assert.equal(back.projection, null);
+  assert.deepEqual(back.mean, t.mean);
 });
 
 test('transform round-trips through a Buffer; corrupt buffers are refused', () => {
@@ -168,6 +191,8 @@ test('parameters are validated', () => {
   bad({ power: 0, whiten: null });
   bad({ power: 1, whiten: { dim: -1 } });
   bad({ power: 1, whiten: { dim: 4, shrinkage: -1 } });
+  bad({ power: 1, whiten: null, centre: 'yes' });
+  bad({ power: 1, whiten: null, dba: { k: 0, alpha: 1 } });
   assert.throws(() => fitTransform(data, 51, 4, NO_SHRINK), (e: unknown) => isSimiliError(e));
   assert.throws(() => fitTransform(data, 50, 0, NO_SHRINK), (e: unknown) => isSimiliError(e));
 });

@@ -1,13 +1,16 @@
 /**
- * Post-processing learned from the collection itself: signed power -> L2 -> PCA ->
- * whitening (with shrinkage) -> L2. The transform is fitted on the collection's raw
- * vectors and stored with it, so queries are projected exactly like the collection.
+ * Post-processing learned from the collection itself: signed power -> L2 -> subtract the
+ * collection mean (centring) -> optionally PCA-whitening with shrinkage -> L2. The transform
+ * is fitted on the collection's raw vectors and stored with it, so queries are projected
+ * exactly like the collection. Learning from the searched collection uses no labels, only
+ * the distribution of the user's own images.
  *
- * Why it helps: CNN activations are bursty and strongly correlated (a few directions
- * carry most of the variance shared by every photo, e.g. "outdoor", "textured");
- * whitening divides those common directions down so the rarer, discriminative ones
- * count. Learning on the searched collection is what a user's collection does: there are
- * no labels involved, only the distribution of the user's own images.
+ * Why centring helps: every CNN code of a collection shares a large common component
+ * (what all its photos have in common); cosine between uncentred codes is dominated by it.
+ * Why whitening is off in every preset: on category-level collections the directions of
+ * largest variance ARE the categories, and whitening divides them down (measured:
+ * corel-1k mAP 0.87 -> 0.51 at best; docs/quality.md). It stays available for
+ * instance-level collections, where the literature finds it helps.
  *
  * CONTRACT used by src/collection.ts (keep these names and signatures):
  *   fitTransform(data, n, dim, policy) -> LearnedTransform | null
@@ -15,6 +18,7 @@
  *   codeFunction(policy, transform | null) -> (raw) => L2-normalised code
  */
 import { invalidParameter, SimiliError } from '../errors.js';
+import { integerInRange, numberInRange } from '../validate.js';
 import { symmetricEigenQL } from './eigen.js';
 import type { PostPolicy } from './recipe.js';
 
@@ -26,13 +30,18 @@ export interface LearnedTransform {
   /** Number of vectors it was fitted on (the collection refits when it has grown a lot). */
   fittedOn: number;
   mean: Float32Array;
-  /** outDim x inDim, row-major: projection already scaled by the whitening. */
-  projection: Float32Array;
+  /**
+   * outDim x inDim, row-major: projection already scaled by the whitening;
+   * null = centring only (outDim = inDim).
+   */
+  projection: Float32Array | null;
 }
 
+/** Fewer vectors than this and no mean is learned (a mean of 1-7 images is that image). */
+export const MIN_CENTRE_VECTORS = 8;
 /**
- * Fewer vectors than this and nothing is learned: a covariance from a handful of images
- * is noise, and whitening it would make search worse than the raw codes.
+ * Fewer vectors than this and no whitening is learned: a covariance from a handful of
+ * images is noise, and whitening it would make search worse than the raw codes.
  */
 export const MIN_FIT_VECTORS = 32;
 /**
@@ -65,6 +74,12 @@ export function checkPostPolicy(policy: unknown): PostPolicy {
   if (typeof policy !== 'object' || policy === null) throw invalidParameter('recipe.post', 'an object', policy);
   const p = policy as PostPolicy;
   if (typeof p.power !== 'number' || !(p.power > 0 && p.power <= 1)) throw invalidParameter('recipe.post.power', 'a number in (0, 1]', p.power);
+  if (p.centre !== undefined && typeof p.centre !== 'boolean') throw invalidParameter('recipe.post.centre', 'a boolean', p.centre);
+  if (p.dba !== undefined && p.dba !== null) {
+    if (typeof p.dba !== 'object') throw invalidParameter('recipe.post.dba', 'null or { k, alpha }', p.dba);
+    integerInRange('recipe.post.dba.k', p.dba.k, 1, 1000);
+    numberInRange('recipe.post.dba.alpha', p.dba.alpha, 0, 100);
+  }
   if (p.whiten !== null) {
     if (typeof p.whiten !== 'object' || p.whiten === undefined) throw invalidParameter('recipe.post.whiten', 'null or { dim, shrinkage }', p.whiten);
     const { dim, shrinkage } = p.whiten;
@@ -76,15 +91,22 @@ export function checkPostPolicy(policy: unknown): PostPolicy {
   return p;
 }
 
+/** Whether the policy learns anything from the collection (the collection then fits and stores a transform). */
+export function needsFit(policy: PostPolicy): boolean {
+  return policy.centre === true || policy.whiten !== null;
+}
+
 /** The part of the code function that comes before the learned projection. */
 function prepare(raw: Float32Array, policy: PostPolicy): Float32Array {
   return l2normalize(signedPower(Float32Array.from(raw), policy.power));
 }
 
 /**
- * Learn PCA-whitening from the collection's raw vectors (`data` is n x dim, row-major).
- * Returns null when the policy asks for none or the collection is too small to learn from
- * (fewer than MIN_FIT_VECTORS): search then uses the power-normalised raw codes.
+ * Learn the collection's mean and, if asked, PCA-whitening from its raw vectors (`data` is
+ * n x dim, row-major). Returns null when the policy learns nothing or the collection is too
+ * small to learn from: search then uses the power-normalised raw codes. A collection big
+ * enough to centre but too small to whiten (MIN_CENTRE_VECTORS <= n < MIN_FIT_VECTORS) is
+ * centred only.
  *
  * Eigenvalues are shrunk towards their mean before inverting,
  *   scale_i = 1 / sqrt(lambda_i + shrinkage * mean(lambda)),
@@ -96,8 +118,9 @@ export function fitTransform(data: Float32Array, n: number, dim: number, policy:
   if (!Number.isInteger(dim) || dim < 1) throw invalidParameter('dim', 'a positive integer', dim);
   if (data.length < n * dim) throw invalidParameter('data', `at least ${n * dim} values (n x dim)`, data.length);
   checkPostPolicy(policy);
-  const whiten = policy.whiten;
-  if (whiten === null || n < MIN_FIT_VECTORS) return null;
+  const whiten = n >= MIN_FIT_VECTORS ? policy.whiten : null;
+  const centre = policy.centre === true || policy.whiten !== null;
+  if (!centre || n < MIN_CENTRE_VECTORS) return null;
 
   const m = Math.min(n, MAX_FIT_VECTORS);
   const rows: Float32Array[] = [];
@@ -108,6 +131,7 @@ export function fitTransform(data: Float32Array, n: number, dim: number, policy:
   const mean = new Float64Array(dim);
   for (const r of rows) for (let j = 0; j < dim; j++) mean[j]! += r[j]!;
   for (let j = 0; j < dim; j++) mean[j]! /= m;
+  if (whiten === null) return { inDim: dim, outDim: dim, fittedOn: n, mean: Float32Array.from(mean), projection: null };
   const centred = new Float64Array(m * dim);
   rows.forEach((r, i) => {
     for (let j = 0; j < dim; j++) centred[i * dim + j] = r[j]! - mean[j]!;
@@ -182,11 +206,12 @@ function principalAxes(centred: Float64Array, m: number, dim: number): { values:
   return { values: small.values, vectors };
 }
 
-/** (raw - mean) projected and whitened; not normalised. */
+/** (raw - mean), projected and whitened when the transform has a projection; not normalised. */
 export function applyTransform(t: LearnedTransform, raw: Float32Array): Float32Array {
   if (raw.length !== t.inDim) throw invalidParameter('vector', `${t.inDim} values`, raw.length);
   const centred = new Float32Array(t.inDim);
   for (let i = 0; i < t.inDim; i++) centred[i] = raw[i]! - t.mean[i]!;
+  if (t.projection === null) return centred;
   const out = new Float32Array(t.outDim);
   for (let o = 0; o < t.outDim; o++) {
     let s = 0;
@@ -208,19 +233,24 @@ export function codeFunction(policy: PostPolicy, transform: LearnedTransform | n
 
 const MAGIC = 0x57484954; // "WHIT"
 const VERSION = 1;
+const HEAD = 24;
 
-/** Layout: magic, version, inDim, outDim, fittedOn (uint32 LE), then mean and projection (float32 LE). */
+/**
+ * Layout: magic, version, inDim, outDim, fittedOn, hasProjection (uint32 LE), then the
+ * mean and, if present, the projection (float32 LE).
+ */
 export function serializeTransform(t: LearnedTransform): Buffer {
-  const head = Buffer.alloc(20);
+  const head = Buffer.alloc(HEAD);
   head.writeUInt32LE(MAGIC, 0);
   head.writeUInt32LE(VERSION, 4);
   head.writeUInt32LE(t.inDim, 8);
   head.writeUInt32LE(t.outDim, 12);
   head.writeUInt32LE(t.fittedOn, 16);
-  const body = Buffer.alloc((t.inDim + t.inDim * t.outDim) * 4);
+  head.writeUInt32LE(t.projection ? 1 : 0, 20);
+  const body = Buffer.alloc((t.inDim + (t.projection ? t.inDim * t.outDim : 0)) * 4);
   t.mean.forEach((v, i) => body.writeFloatLE(v, i * 4));
   const at = t.inDim * 4;
-  t.projection.forEach((v, i) => body.writeFloatLE(v, at + i * 4));
+  t.projection?.forEach((v, i) => body.writeFloatLE(v, at + i * 4));
   return Buffer.concat([head, body]);
 }
 
@@ -228,16 +258,19 @@ export function deserializeTransform(buf: Buffer): LearnedTransform {
   if (!Buffer.isBuffer(buf)) throw invalidParameter('buffer', 'a Buffer', buf);
   const corrupt = (why: string): SimiliError =>
     new SimiliError('SCHEMA_VERSION', `Stored post-processing transform is unreadable (${why}); re-index the collection`);
-  if (buf.length < 20 || buf.readUInt32LE(0) !== MAGIC) throw corrupt('bad header');
+  if (buf.length < HEAD || buf.readUInt32LE(0) !== MAGIC) throw corrupt('bad header');
   if (buf.readUInt32LE(4) !== VERSION) throw corrupt(`version ${buf.readUInt32LE(4)}`);
   const inDim = buf.readUInt32LE(8);
   const outDim = buf.readUInt32LE(12);
   const fittedOn = buf.readUInt32LE(16);
-  if (buf.length !== 20 + (inDim + inDim * outDim) * 4) throw corrupt('truncated');
+  const hasProjection = buf.readUInt32LE(20) === 1;
+  if (!hasProjection && outDim !== inDim) throw corrupt('centring with a dimension change');
+  if (buf.length !== HEAD + (inDim + (hasProjection ? inDim * outDim : 0)) * 4) throw corrupt('truncated');
   const mean = new Float32Array(inDim);
-  for (let i = 0; i < inDim; i++) mean[i] = buf.readFloatLE(20 + i * 4);
+  for (let i = 0; i < inDim; i++) mean[i] = buf.readFloatLE(HEAD + i * 4);
+  if (!hasProjection) return { inDim, outDim, fittedOn, mean, projection: null };
   const projection = new Float32Array(inDim * outDim);
-  const at = 20 + inDim * 4;
+  const at = HEAD + inDim * 4;
   for (let i = 0; i < projection.length; i++) projection[i] = buf.readFloatLE(at + i * 4);
   return { inDim, outDim, fittedOn, mean, projection };
 }

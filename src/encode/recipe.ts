@@ -34,14 +34,41 @@ export interface PoolingPolicy {
   levels?: number;
 }
 
+/** Neighbour averaging (alpha-QE, DBA): see src/search/expansion.ts. */
+export interface ExpansionPolicy {
+  /** Neighbours folded in (the query or image itself is extra, with weight 1). */
+  k: number;
+  /** Neighbour weight = max(similarity, 0)^alpha. */
+  alpha: number;
+}
+
 export interface PostPolicy {
   /** Signed power normalisation exponent applied before L2 (1 = off, 0.5 = signed square root). */
   power: number;
   /**
+   * Subtract the collection's mean vector (learned from the collection, stored with it),
+   * then L2. Removes what every photo of this collection shares, so cosine compares what
+   * differs. Measured: a free gain on every dataset (docs/quality.md). Absent = false.
+   */
+  centre?: boolean;
+  /**
    * PCA-whitening learned from the collection itself (L2 -> PCA -> whiten -> L2).
-   * `dim` is the output dimension (0 = keep all components).
+   * `dim` is the output dimension (0 = keep all components); `shrinkage` adds that many
+   * times the mean eigenvalue before inverting. Measured as harmful on category-level
+   * collections (docs/quality.md), so no preset uses it.
    */
   whiten: { dim: number; shrinkage?: number } | null;
+  /**
+   * Database-side augmentation: after coding, every stored code is replaced by the
+   * normalised weighted sum of itself and its k nearest codes (refitted with the codes).
+   * Outside queries are not augmented. Absent = null.
+   */
+  dba?: ExpansionPolicy | null;
+}
+
+export interface SearchPolicy {
+  /** alpha-QE: search again with the query averaged with its top k. Null = off. */
+  queryExpansion: ExpansionPolicy | null;
 }
 
 export interface Recipe {
@@ -54,17 +81,48 @@ export interface Recipe {
   input: InputPolicy;
   pooling: PoolingPolicy;
   post: PostPolicy;
+  /** Search-time options that belong to the recipe (absent = none). */
+  search?: SearchPolicy;
 }
 
+/*
+ * The presets, chosen by measurement (docs/quality.md, leave-one-out on corel-1k and
+ * imagenet-100x10). On both, mean-centring + DBA + alpha-QE over plain GAP codes beat every
+ * pooling (GeM, SPoC, R-MAC), input size, PCA-whitening and ensemble tried; bigger inputs and
+ * GeM help corel but hurt imagenet, whitening learned on a category-level collection hurts both.
+ */
+const EXPANSION: ExpansionPolicy = { k: 5, alpha: 1 };
+
 export const PRESETS = {
-  /** Plain global-average-pooled MobileNetV2, the literature's baseline. */
+  /** Plain global-average-pooled MobileNetV2, the literature's baseline: nothing learned. */
   fast: {
     name: 'fast',
     kind: 'cnn',
     models: ['mobilenetv2-tf'],
     input: { resize: 'center-crop', size: 224, scales: [1], flip: false },
     pooling: { method: 'gap' },
-    post: { power: 1, whiten: null },
+    post: { power: 1, centre: false, whiten: null, dba: null },
+    search: { queryExpansion: null },
+  },
+  /** The default: the same model cost as `fast`, plus centring, DBA and alpha-QE. */
+  balanced: {
+    name: 'balanced',
+    kind: 'cnn',
+    models: ['mobilenetv2-tf'],
+    input: { resize: 'center-crop', size: 224, scales: [1], flip: false },
+    pooling: { method: 'gap' },
+    post: { power: 1, centre: true, whiten: null, dba: EXPANSION },
+    search: { queryExpansion: EXPANSION },
+  },
+  /** `balanced` plus horizontal-flip averaging: twice the model time, a little better. */
+  best: {
+    name: 'best',
+    kind: 'cnn',
+    models: ['mobilenetv2-tf'],
+    input: { resize: 'center-crop', size: 224, scales: [1], flip: true },
+    pooling: { method: 'gap' },
+    post: { power: 1, centre: true, whiten: null, dba: EXPANSION },
+    search: { queryExpansion: EXPANSION },
   },
   classic: {
     name: 'classic',
@@ -78,7 +136,7 @@ export const PRESETS = {
 
 export type PresetName = keyof typeof PRESETS;
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
-export const DEFAULT_PRESET: PresetName = 'fast';
+export const DEFAULT_PRESET: PresetName = 'balanced';
 
 export function presetRecipe(name: string): Recipe {
   if (!(name in PRESETS)) throw invalidParameter('preset', `one of ${PRESET_NAMES.join(', ')}`, name);

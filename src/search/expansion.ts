@@ -12,17 +12,13 @@
  *
  * Pure functions: inputs are never modified; results are new arrays.
  */
+import type { ExpansionPolicy } from '../encode/recipe.js';
 import { invalidParameter } from '../errors.js';
 import { integerInRange, numberInRange } from '../validate.js';
 import type { Scored } from './topk.js';
 import { TopK } from './topk.js';
 
-export interface ExpansionPolicy {
-  /** Neighbours averaged in (the query or row itself is extra). */
-  k: number;
-  /** Weight exponent on similarities (0 = plain average of the k neighbours). */
-  alpha: number;
-}
+export type { ExpansionPolicy };
 
 /** Row-major n x dim matrix of L2-normalised codes. */
 export interface NormalisedRows {

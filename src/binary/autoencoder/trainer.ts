@@ -87,7 +87,7 @@ export async function trainAutoencoder(thumbs: Uint8Array, count: number, option
   if (thumbs.length !== count * size * size * 3) throw invalidParameter('thumbs', `${count} thumbnails of ${size}x${size}x3`, thumbs.length);
   const epochs = integerInRange('epochs', options.epochs ?? 30, 1, 10_000);
   const batchSize = integerInRange('batchSize', options.batchSize ?? 32, 1, 4096);
-  const lr = numberInRange('learningRate', options.learningRate ?? 2e-3, 1e-7, 1);
+  const lr = numberInRange('learningRate', options.learningRate ?? 5e-3, 1e-7, 1);
   const noise: NoiseOptions = options.noise ?? { kind: 'gaussian', level: 0.1 };
   oneOf('noise.kind', noise.kind, ['gaussian', 'mask'] as const);
   numberInRange('noise.level', noise.level, 0, 1);

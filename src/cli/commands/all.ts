@@ -11,5 +11,8 @@ import { register as remove } from './remove.js';
 import { register as trainSimilarity } from './train-similarity.js';
 import { register as serve } from './serve.js';
 import { register as worker } from './worker.js';
+import { register as duplicates } from './duplicates.js';
+import { register as trainAutoencoder } from './train-autoencoder.js';
+import { register as trainItq } from './train-itq.js';
 
-export const COMMANDS: RegisterCommand[] = [index, search, evaluate, info, add, remove, ls, labels, trainSimilarity, serve, worker];
+export const COMMANDS: RegisterCommand[] = [index, search, evaluate, info, duplicates, add, remove, ls, labels, trainSimilarity, trainAutoencoder, trainItq, serve, worker];

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { CODE_SPACES, type CodeSpace } from '../../binary/collection-search.js';
 import type { Collection, QueryInput, SearchOptions, SearchResult } from '../../collection.js';
 import { isUrl } from '../../indexing/scan.js';
 import { makeThumbnail, renderHtml } from '../../present/html.js';
@@ -12,6 +13,7 @@ import type { RegisterCommand } from './registry.js';
 import { rerankFromFlags, rerankMethodOption, rerankTopOption, type RerankFlags } from '../rerank-options.js';
 
 interface SearchFlags extends RerankFlags {
+  encoder: CodeSpace;
   k: number;
   threshold?: number;
   id?: number;
@@ -77,6 +79,7 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--show-labels', 'print each result\'s predicted labels')
     .option('--add-query', 'also add the query image to the collection (after searching)')
     .option('--exact', 'scan every code (default: the approximate index above 50,000 images, see docs/scaling.md)')
+    .addOption(new Option('--encoder <codes>', 'which codes to search: the recipe\'s float codes, CNN-ITQ bits (train itq) or autoencoder bits (train autoencoder)').choices(CODE_SPACES).default('recipe'))
     .addOption(rerankMethodOption())
     .addOption(rerankTopOption())
     .action(async (query: string | undefined, flags: SearchFlags, command: Command) => {
@@ -94,6 +97,7 @@ export const register: RegisterCommand = (program: Command) => {
           ...(flags.category !== undefined ? { category: flags.category } : {}),
           ...(flags.addQuery ? { addQuery: true } : {}),
           ...(flags.exact ? { exact: true } : {}),
+          ...(flags.encoder !== 'recipe' ? { encoder: flags.encoder } : {}),
         };
         const result = await collection.search(input, options);
         const labels = flags.showLabels ? await labelsOfImages(collection, result.hits.map((h) => h.id)) : null;

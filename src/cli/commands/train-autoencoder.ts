@@ -15,7 +15,7 @@ import { integerInRange, numberInRange } from '../../validate.js';
 import { globalOptions, info, openCollection } from '../context.js';
 import { parseInteger, parseNumber } from '../parse.js';
 import { progressBar } from '../progress.js';
-import type { RegisterCommand } from './registry.js';
+import { trainCommand, type RegisterCommand } from './registry.js';
 
 interface Flags {
   size: number;
@@ -52,11 +52,6 @@ function specOf(flags: Flags): AutoencoderSpec {
   return { size: flags.size, hidden: parseHidden(flags.hidden), codeChannels: flags.bits / cells };
 }
 
-/** `train` may be shared with other trainable parts: reuse the parent command if it exists. */
-function trainCommand(program: Command): Command {
-  return program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train the learned parts of a collection');
-}
-
 export const register: RegisterCommand = (program: Command) => {
   trainCommand(program)
     .command('autoencoder')
@@ -64,9 +59,9 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--size <px>', 'input side (centre crop, multiple of 16)', parseInteger, 64)
     .option('--bits <n>', 'code length in bits', parseInteger, 256)
     .option('--hidden <c1,c2,c3>', 'channels of the three hidden encoder layers', '16,32,64')
-    .option('--epochs <n>', 'most epochs (early stopping may end sooner)', parseInteger, 20)
+    .option('--epochs <n>', 'most epochs (early stopping may end sooner)', parseInteger, 30)
     .option('--batch <n>', 'mini-batch size', parseInteger, 32)
-    .option('--lr <rate>', 'Adam learning rate', parseNumber, 3e-3)
+    .option('--lr <rate>', 'Adam learning rate', parseNumber, 5e-3)
     .addOption(new Option('--noise <kind>', 'input corruption').choices(['gaussian', 'mask']).default('gaussian'))
     .option('--noise-level <x>', 'gaussian: std dev on [0,1] pixels; mask: fraction of pixels zeroed', parseNumber, 0.1)
     .option('--held-out <fraction>', 'images held out for early stopping', parseNumber, 0.1)

@@ -12,7 +12,7 @@ import { invalidParameter } from '../../errors.js';
 import { integerInRange, numberInRange } from '../../validate.js';
 import { globalOptions, info, openCollection } from '../context.js';
 import { parseInteger, parseNumber } from '../parse.js';
-import type { RegisterCommand } from './registry.js';
+import { trainCommand, type RegisterCommand } from './registry.js';
 
 interface TrainFlags {
   targets: TargetSource;
@@ -32,11 +32,6 @@ function parseHidden(value: string): number[] {
     throw invalidParameter('--hidden', '1 or 2 comma-separated layer sizes between 1 and 4096', value);
   }
   return sizes;
-}
-
-/** `train` may be shared with other trainable parts: reuse the parent command if it exists. */
-function trainCommand(program: Command): Command {
-  return program.commands.find((c) => c.name() === 'train') ?? program.command('train').description('train the learned parts of a collection');
 }
 
 export const register: RegisterCommand = (program: Command) => {
