@@ -91,7 +91,7 @@ export default async function quality(): Promise<BenchSection[]> {
   notes.push(
     `datasets: ${DATASETS_DIR}; collections cached in ${CACHE_DIR} (delete to re-measure indexing speed)`,
     'leave-one-out: every image queries the rest; hits@10 is of min(10, class size - 1); outside = hits@10 of each queries.tsv photo',
-    'post-processing (PCA-whitening) is learned on the evaluated collection itself, as a user collection does; no labels are used',
+    'post-processing (mean, DBA) is learned on the evaluated collection itself, as a user collection does; no labels are used',
     `machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown cpu'}; speed is end-to-end indexing (decode + model + pooling)`,
   );
   return [{ name: 'quality: presets x datasets', rows, notes }];

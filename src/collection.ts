@@ -11,7 +11,7 @@ import { decodeImage, DEFAULT_MAX_PIXELS } from './decode/decode.js';
 import { fetchImage } from './decode/fetch-image.js';
 import { createEncoder, type EncoderOptions } from './encode/create.js';
 import type { Encoder } from './encode/encoder.js';
-import { codeFunction, deserializeTransform, fitTransform, serializeTransform, type LearnedTransform } from './encode/postprocess.js';
+import { codeFunction, deserializeTransform, fitTransform, needsFit, serializeTransform, type LearnedTransform } from './encode/postprocess.js';
 import { DEFAULT_PRESET, presetRecipe, recipeEncoderId, type Recipe } from './encode/recipe.js';
 import { SimiliError } from './errors.js';
 import { runPipeline, type PipelineProgress, type PipelineResult } from './indexing/pipeline.js';
@@ -19,7 +19,9 @@ import { SIDE_DATA_PRODUCERS, type CollectionSettings } from './indexing/side-da
 import { isUrl, resolveCataloguePath, scanFolder, toCataloguePath } from './indexing/scan.js';
 import { binaryScored, type CodeSpace } from './binary/collection-search.js';
 import { findDuplicateGroups, type DuplicateGroup } from './search/duplicates.js';
+import { computeDba, DBA_BLOB, DBA_MAX_IMAGES, deserializeMatrix, overlayDba, serializeMatrix } from './search/dba.js';
 import { exactTopK } from './search/exact.js';
+import { weightedExpansion } from './search/expansion.js';
 import { AnnSearcher, annConfig, type AnnIdentity } from './search/ann-searcher.js';
 import type { AnnSyncProgress, AnnSyncResult } from './search/ann-sync.js';
 import type { CatalogueStore, CodeMatrix, FailedImage, FileFacts, ImageRecord } from './store/catalogue.js';
@@ -341,6 +343,7 @@ export class Collection {
       : await this.indexFiles(root, todo, { batchSize, maxPixels, signal: options.signal, onProgress: options.onProgress });
     await this.store.pruneVectors();
     if (!result.aborted) await this.refitIfNeeded();
+    if (!result.aborted) await this.refreshDba();
     if (!result.aborted) await syncLabels(this, { signal: options.signal });
     if (!result.aborted) await this.syncAnn({ onlyAboveThreshold: true });
     return {
@@ -391,7 +394,7 @@ export class Collection {
    */
   async refitIfNeeded(force = false): Promise<boolean> {
     const recipe = await this.recipe();
-    if (!recipe?.post.whiten) return false;
+    if (!recipe || !needsFit(recipe.post)) return false;
     const current = await this.transform();
     const n = await this.store.countImages('indexed');
     if (!force && current && n < current.fittedOn * 2) return false;
@@ -403,6 +406,20 @@ export class Collection {
     return true;
   }
 
+  /**
+   * Recompute database-side augmentation when the recipe asks for it (after every index or
+   * add run); above DBA_MAX_IMAGES it is dropped, and search uses the plain codes.
+   */
+  async refreshDba(): Promise<void> {
+    const policy = (await this.recipe())?.post.dba;
+    const n = await this.store.countImages('indexed');
+    if (!policy || n > DBA_MAX_IMAGES) {
+      if (await this.store.getBlob(DBA_BLOB)) await this.store.setBlob(DBA_BLOB, null);
+      return;
+    }
+    await this.store.setBlob(DBA_BLOB, serializeMatrix(computeDba(await this.store.loadCodes(), policy)));
+  }
+
   /** All searchable codes, cached until the catalogue changes. */
   async codes(): Promise<CodeMatrix> {
     return (await this.matrix()).matrix;
@@ -411,7 +428,9 @@ export class Collection {
   private async matrix(): Promise<{ matrix: CodeMatrix; rowOf: Map<number, number> }> {
     const generation = await this.store.generation();
     if (this.matrixCache?.generation !== generation) {
-      const matrix = await this.store.loadCodes();
+      const plain = await this.store.loadCodes();
+      const dba = (await this.recipe())?.post.dba ? await this.store.getBlob(DBA_BLOB) : undefined;
+      const matrix = dba ? overlayDba(plain, deserializeMatrix(dba)) : plain;
       const rowOf = new Map<number, number>();
       matrix.ids.forEach((id, row) => rowOf.set(id, row));
       this.matrixCache = { generation, matrix, rowOf };
@@ -431,7 +450,10 @@ export class Collection {
   async queryCode(query: QueryInput): Promise<{ code: Float32Array; kind: SearchResult['query']['kind']; label: string; id?: number; bytes?: Buffer }> {
     if ('id' in query) {
       const image = await this.store.getImage(query.id);
-      const code = image ? await this.store.getCode(query.id) : undefined;
+      const { matrix, rowOf } = await this.matrix();
+      const row = rowOf.get(query.id);
+      // The row search scans (augmented when the recipe uses DBA), so an image finds itself first.
+      const code = !image ? undefined : row !== undefined ? matrix.data.slice(row * matrix.dim, (row + 1) * matrix.dim) : await this.store.getCode(query.id);
       if (!image || !code) throw new SimiliError('NOT_FOUND', `No indexed image with id ${query.id} in ${this.dir}`);
       return { code, kind: 'id', label: image.path, id: image.id };
     }
@@ -466,9 +488,11 @@ export class Collection {
     }
     const rerank = options.rerank ? validateRerankOptions(options.rerank) : null;
     const firstK = rerank && rerank.method !== 'none' ? Math.max(k, rerank.topN) : k;
-    const firstHits = options.encoder && options.encoder !== 'recipe'
-      ? await this.binaryHits(options.encoder, q, firstK, threshold, excludeIds, candidateIds)
-      : await this.searchCode(q.code, { ...options, k: firstK, threshold, excludeIds, ...(candidateIds ? { candidateIds } : {}) });
+    const binary = options.encoder !== undefined && options.encoder !== 'recipe';
+    const code = binary ? q.code : await this.expandQuery(q.code, excludeIds, candidateIds);
+    const firstHits = binary
+      ? await this.binaryHits(options.encoder as 'itq' | 'autoencoder', q, firstK, threshold, excludeIds, candidateIds)
+      : await this.searchCode(code, { ...options, k: firstK, threshold, excludeIds, ...(candidateIds ? { candidateIds } : {}) });
     const t2 = performance.now();
     const hits = rerank ? await rerankHits(this, q.bytes ? { buffer: q.bytes } : query, q.code, firstHits, rerank, k) : firstHits;
     const t3 = performance.now();
@@ -481,6 +505,18 @@ export class Collection {
       ...(added ? { added } : {}),
       timings: { encodeMs: t1 - t0, searchMs: t2 - t1, ...(rerank ? { rerankMs: t3 - t2 } : {}) },
     };
+  }
+
+  /** Average query expansion when the recipe asks for it: the query joined with its top neighbours. */
+  private async expandQuery(code: Float32Array, excludeIds: readonly number[], candidateIds: readonly number[] | undefined): Promise<Float32Array> {
+    const policy = (await this.recipe())?.search?.queryExpansion;
+    if (!policy) return code;
+    const neighbours = await this.searchCode(code, { k: policy.k, excludeIds, ...(candidateIds ? { candidateIds } : {}) });
+    const { matrix, rowOf } = await this.matrix();
+    return weightedExpansion(matrix, code, neighbours.flatMap((h) => {
+      const row = rowOf.get(h.id);
+      return row === undefined ? [] : [{ row, score: h.score }];
+    }), policy);
   }
 
   private async binaryHits(
@@ -602,6 +638,7 @@ export class Collection {
       producers: SIDE_DATA_PRODUCERS.filter((p) => p.enabled(settings)),
       afterWrite: async () => {
         await this.refitIfNeeded();
+        await this.refreshDba();
         await syncLabels(this);
       },
     });

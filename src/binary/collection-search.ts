@@ -6,6 +6,8 @@
 import type { Collection } from '../collection.js';
 import { decodeImage } from '../decode/decode.js';
 import { SimiliError } from '../errors.js';
+import type { Ranker } from '../eval/evaluate.js';
+import type { CodeMatrix } from '../store/catalogue.js';
 import { loadCollectionAutoencoder, searchAutoencoder } from './autoencoder/collection-train.js';
 import { hammingTopK } from './hamming.js';
 import { itqSearcher, loadCollectionItq } from './itq-collection.js';
@@ -60,7 +62,14 @@ export async function binaryScored(
   const entry = await loaded(collection, space);
   const want = k + exclude.size;
   let scored: Array<{ id: number; score: number }>;
-  if (space === 'itq') scored = entry.itq!(query.code, want, Math.max(want, ITQ_RERANK));
+  if (space === 'itq') {
+    // The top ITQ_RERANK by Hamming distance are re-scored with float codes; any further ones
+    // (a long ranking, as evaluation asks for) follow in Hamming order.
+    const top = entry.itq!(query.code, Math.min(want, ITQ_RERANK), ITQ_RERANK);
+    const seen = new Set(top.map((t) => t.id));
+    const rest = want > ITQ_RERANK ? entry.itq!(query.code, want, 0).filter((t) => !seen.has(t.id)) : [];
+    scored = [...top, ...rest];
+  }
   else {
     const stored = entry.autoencoder!;
     const row = query.id === undefined ? -1 : stored.codes.ids.indexOf(query.id);
@@ -75,4 +84,17 @@ export async function binaryScored(
     }
   }
   return scored.filter((s) => !exclude.has(s.id)).slice(0, k);
+}
+
+/** An evaluation ranker over bit codes, so `eval --encoder` measures exactly what search does. */
+export function binaryRanker(collection: Collection, space: 'itq' | 'autoencoder'): (matrix: CodeMatrix) => Ranker {
+  return (matrix) => {
+    const rowOf = new Map<number, number>();
+    matrix.ids.forEach((id, row) => rowOf.set(id, row));
+    return async (code, excludeRow) => {
+      const id = excludeRow === null ? undefined : matrix.ids[excludeRow];
+      const scored = await binaryScored(collection, space, { code, ...(id !== undefined ? { id } : {}) }, matrix.ids.length, new Set(id !== undefined ? [id] : []));
+      return scored.map((s) => rowOf.get(s.id)).filter((r): r is number => r !== undefined);
+    };
+  };
 }

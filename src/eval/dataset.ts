@@ -11,6 +11,7 @@ import type { Recipe } from '../encode/recipe.js';
 import { recipeEncoderId } from '../encode/recipe.js';
 import { SimiliError } from '../errors.js';
 import type { CodeMatrix } from '../store/catalogue.js';
+import { queryExpansionRanker } from '../search/expansion.js';
 import { leaveOneOut, outsideQueries, type EvalReport, type Ranker } from './evaluate.js';
 
 export function labelOf(cataloguePath: string): string | null {
@@ -90,7 +91,9 @@ export async function evaluateCollection(
   if (matrix.ids.length < 2) {
     throw new SimiliError('INVALID_PARAMETER', `Evaluation needs a folder of class folders with at least 2 images; found ${matrix.ids.length} labelled`);
   }
-  const ranker = options.ranker?.(matrix);
+  // Without another ranker, rank exactly as search does: with query expansion when the recipe has it.
+  const qe = (await collection.recipe())?.search?.queryExpansion;
+  const ranker = options.ranker?.(matrix) ?? (qe ? queryExpansionRanker(matrix, qe) : undefined);
   const result: DatasetEval = {
     evaluated: matrix.ids.length,
     classes: new Set(labels).size,

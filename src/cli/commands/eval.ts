@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { binaryRanker, CODE_SPACES, type CodeSpace } from '../../binary/collection-search.js';
 import { Collection } from '../../collection.js';
 import { DEFAULT_PRESET, PRESET_NAMES, presetRecipe } from '../../encode/recipe.js';
 import { evalCollectionDir, evaluateCollection, readQueryLabels, type DatasetEval } from '../../eval/dataset.js';
@@ -13,6 +14,7 @@ import { rerankFromFlags, rerankMethodOption, rerankTopOption, type RerankFlags 
 import { evalRanker, formatSplitEval, learnedSplitEval, rerankTiming } from '../rerank-eval.js';
 
 interface EvalFlags extends RerankFlags {
+  encoder: CodeSpace;
   preset?: string;
   queries?: string;
   labels?: string;
@@ -55,6 +57,7 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--by-category', 'also measure the category gate: its recall, hits@10 with and without it, and the speed-up per query')
     .option('--top-categories <n>', 'categories per query for --by-category', parseInteger)
     .option('--speed-images <n>', 'collection size (real + synthetic) for the --by-category speed-up', parseInteger, 100_000)
+    .addOption(new Option('--encoder <codes>', 'rank by the recipe\'s float codes, CNN-ITQ bits or autoencoder bits (train them first)').choices(CODE_SPACES).default('recipe'))
     .addOption(rerankMethodOption())
     .addOption(rerankTopOption())
     .action(async (folder: string, flags: EvalFlags, command: Command) => {
@@ -76,7 +79,8 @@ export const register: RegisterCommand = (program: Command) => {
         const queries = flags.labels ? await readQueryLabels(flags.labels, flags.queries) : undefined;
         info(opts, `collection ${dir} (${recipe.name})`);
         const timing = rerankTiming();
-        const ranker = rerank && rerank.method !== 'learned' ? evalRanker(collection, rerank, queries, timing) : undefined;
+        const ranker = flags.encoder !== 'recipe' ? binaryRanker(collection, flags.encoder)
+          : rerank && rerank.method !== 'learned' ? evalRanker(collection, rerank, queries, timing) : undefined;
         const result = await evaluateCollection(collection, { ...(queries ? { queries } : {}), ...(ranker ? { ranker } : {}) });
         // `learned` is graded on classes it was not trained on: see rerank/learned/split-eval.ts.
         const split = rerank?.method === 'learned' ? await learnedSplitEval(collection, rerank, (m) => info(opts, m)) : undefined;
