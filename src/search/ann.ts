@@ -26,15 +26,15 @@ export interface AnnSettings {
 }
 
 /**
- * Chosen with bench/ann.ts (docs/scaling.md): i8 builds twice as fast as f16/f32 and takes
- * 1 byte per dimension; what it loses in the graph's own order the exact re-scoring of the
- * candidates wins back. ef 256 keeps recall@10 >= 0.95 at a million vectors for < 5 ms.
+ * Chosen with bench/ann.ts (numbers in docs/scaling.md): i8 builds 2x faster than f16/f32
+ * and takes 1 byte per dimension; exact re-scoring of the candidates restores the order.
+ * ef 512 is where recall stops improving at a million vectors (0.93, p50 2.4 ms).
  */
 export const DEFAULT_ANN_SETTINGS: Readonly<AnnSettings> = Object.freeze({
   quantisation: 'i8',
   connectivity: 16,
   expansionAdd: 128,
-  expansionSearch: 256,
+  expansionSearch: 512,
 });
 
 /** Fill in and check user-supplied settings (collection settings, CLI, bench env). */
