@@ -10,7 +10,7 @@ import { rgbToThumbnail } from '../src/binary/autoencoder/thumbnail.js';
 import { writeSampleSheet } from '../src/binary/autoencoder/sample-sheet.js';
 import { gemm, gemmNT } from '../src/binary/autoencoder/gemm.js';
 import { hammingDistance } from '../src/binary/hamming.js';
-import { seededRandom } from '../src/binary/linalg.js';
+import { seededRandom } from '../src/random.js';
 import { tempDir } from './helpers/paths.js';
 
 const TINY: AutoencoderSpec = { size: 16, hidden: [4, 6, 8], codeChannels: 32 };

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { trainItq, binarise, binariseAll, serialiseItq, deserialiseItq } from '../src/binary/itq.js';
 import { hammingDistance, hammingTopK } from '../src/binary/hamming.js';
 import { hammingThenRerank } from '../src/binary/rerank.js';
-import { svdJacobi, symmetricEigen, matmul, transpose, randomOrthogonal, seededRandom, gaussian } from '../src/binary/linalg.js';
+import { svdJacobi, symmetricEigen, matmul, transpose, randomOrthogonal } from '../src/binary/linalg.js';
+import { gaussian, seededRandom } from '../src/random.js';
 
 /** Clustered unit vectors: `clusters` centres, members = centre + small noise. */
 function clustered(n: number, dim: number, clusters: number, noise: number, seed = 1): { data: Float32Array; label: Int32Array } {

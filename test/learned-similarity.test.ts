@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import sharp from 'sharp';
-import { gaussian, seededRandom } from '../src/binary/linalg.js';
+import { gaussian, seededRandom } from '../src/random.js';
 import type { CodeMatrix } from '../src/store/catalogue.js';
 import { batchGradients, bceWithLogit, Mlp, parameters } from '../src/rerank/learned/mlp.js';
 import { deserializeModel, pairFeatures, scorePair, serializeModel } from '../src/rerank/learned/model.js';

@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import { exactTopK, scanTopK } from '../src/search/exact.js';
 import { TopK } from '../src/search/topk.js';
 import type { CodeMatrix } from '../src/store/catalogue.js';
-import { rng } from './helpers/images.js';
+import { seededRandom } from '../src/random.js';
 
 function randomMatrix(n: number, dim: number, seed: number): CodeMatrix {
-  const rand = rng(seed);
+  const rand = seededRandom(seed);
   const data = new Float32Array(n * dim);
   for (let r = 0; r < n; r++) {
     let norm = 0;

@@ -3,18 +3,8 @@ import assert from 'node:assert/strict';
 import { ssim as referenceSsim } from 'ssim.js';
 import { GREY_SIDE, greyFromBuffer, greyThumbnail, greyToBuffer, rgbToLuma, type GreyImage } from '../src/rerank/grey.js';
 import { gaussianKernel, msSsim, ssim, SsimQuery, MS_SSIM_WEIGHTS } from '../src/rerank/ssim.js';
+import { seededRandom } from '../src/random.js';
 
-/** Deterministic pseudo-random generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function image(w: number, h: number, f: (x: number, y: number) => number): GreyImage {
   const data = new Uint8Array(w * h);
@@ -32,7 +22,7 @@ function picture(w: number, h: number): GreyImage {
 }
 
 function noisy(g: GreyImage, sigma: number, seed: number): GreyImage {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   return image(g.width, g.height, (x, y) => g.data[y * g.width + x]! + sigma * (r() + r() + r() - 1.5) * 2);
 }
 

@@ -5,11 +5,12 @@
  * the orthogonal Procrustes solution R = polar(V^T B). A code bit is then one hyperplane
  * test, so `binarise` costs one b x dim product per image.
  */
+import { seededRandom } from '../random.js';
 import { invalidParameter } from '../errors.js';
 import { integerInRange } from '../validate.js';
 import { wordsForBits } from './hamming.js';
 import {
-  matmul, matmulTransA, orthonormalizeRows, randomOrthogonal, seededRandom, svdJacobi, symmetricEigen,
+  matmul, matmulTransA, orthonormalizeRows, randomOrthogonal, svdJacobi, symmetricEigen,
 } from './linalg.js';
 
 export interface ItqModel {

@@ -4,6 +4,7 @@
  * one-sided (Hestenes) Jacobi SVD. Sizes here are at most a few hundred to ~1,300, where
  * Jacobi's simplicity and accuracy beat anything cleverer we could write in JS.
  */
+import { gaussian } from '../random.js';
 
 /**
  * C (m x n) = A (m x k) * B (k x n). Four rows of C per pass so each load of a B row feeds
@@ -193,34 +194,6 @@ export function svdJacobi(a: Float64Array, m: number, n: number, maxSweeps = 60,
     if (norm > 0) for (let k = 0; k < m; k++) u[k * n + j] = at[j * m + k]! / norm;
   }
   return { u, s, v: transpose(vt, n, n) };
-}
-
-/** A seeded uniform [0, 1) generator (mulberry32), so training is reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal samples from a uniform generator (Box-Muller). */
-export function gaussian(random: () => number): () => number {
-  let spare: number | null = null;
-  return () => {
-    if (spare !== null) {
-      const s = spare;
-      spare = null;
-      return s;
-    }
-    const u = 1 - random(), w = random();
-    const r = Math.sqrt(-2 * Math.log(u));
-    spare = r * Math.sin(2 * Math.PI * w);
-    return r * Math.cos(2 * Math.PI * w);
-  };
 }
 
 /** A random n x n orthogonal matrix (Gram-Schmidt of a Gaussian matrix). */

@@ -20,6 +20,7 @@ import { LabelIndex } from './label-index.js';
 import { CLASSIFIER_MAX_SIDE, labeller, labelSettings, predict } from './labels.js';
 import { storedPredictions } from './search-gate.js';
 import { decodeImage } from '../decode/decode.js';
+import { seededRandom } from '../random.js';
 
 export type LabelLayout = 'dataset' | 'spread';
 
@@ -55,17 +56,6 @@ export interface GateSpeedReport {
   rows: GateSpeedRow[];
 }
 
-/** Small deterministic PRNG (mulberry32): the same synthetic collection on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -113,7 +103,7 @@ export async function measureGateSpeed(collection: Collection, options: GateSpee
   const queries = integerInRange('queries', options.queries ?? 100, 1, 100_000);
   const topCategories = integerInRange('topCategories', options.topCategories ?? DEFAULT_TOP_CATEGORIES, 1, 1000);
   const k = integerInRange('k', options.k ?? 10, 1, 10_000);
-  const random = rng(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const settings = labelSettings(await collection.settings());
   const { classes } = await labeller(settings.model);
 

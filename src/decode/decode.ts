@@ -157,7 +157,8 @@ export function flipRgb(img: RgbImage): RgbImage {
   return { data: out, width, height };
 }
 
-function checkRgbImage(name: string, img: RgbImage): void {
+/** Throws the uniform parameter error unless `img` is a well-formed 8-bit RGB image. */
+export function checkRgbImage(name: string, img: RgbImage): void {
   const ok =
     typeof img === 'object' &&
     img !== null &&

@@ -16,7 +16,7 @@
  * Each region histogram is L1-normalised; each block is signed-square-rooted (Hellinger),
  * L2-normalised and multiplied by its weight; the concatenation is L2-normalised.
  */
-import type { RgbImage } from '../decode/decode.js';
+import { checkRgbImage, type RgbImage } from '../decode/decode.js';
 import { invalidParameter } from '../errors.js';
 import type { Encoder } from './encoder.js';
 import { presetRecipe, recipeEncoderId } from './recipe.js';
@@ -80,7 +80,7 @@ export function createClassicEncoder(): Encoder {
     async encodeBatch(images: RgbImage[]): Promise<Float32Array[]> {
       if (!Array.isArray(images)) throw invalidParameter('images', 'an array of RGB images', images);
       const out: Float32Array[] = [];
-      for (const img of images) out.push(classicDescriptor(toWorkingSize(checkImage(img))));
+      for (const img of images) out.push(classicDescriptor(toWorkingSize(checked(img))));
       return out;
     },
     // Nothing to release: no model, no native session.
@@ -88,23 +88,10 @@ export function createClassicEncoder(): Encoder {
   };
 }
 
-function checkImage(img: RgbImage): RgbImage {
-  const ok =
-    typeof img === 'object' &&
-    img !== null &&
-    Buffer.isBuffer(img.data) &&
-    Number.isInteger(img.width) &&
-    Number.isInteger(img.height) &&
-    img.width > 0 &&
-    img.height > 0 &&
-    img.data.length === img.width * img.height * 3;
-  if (!ok) throw invalidParameter('images[]', 'an RGB image with data of length width * height * 3', img);
-  return img;
-}
 
 /** The descriptor of an image as given, without resizing it to the working size first. */
 export function classicDescriptor(img: RgbImage): Float32Array {
-  const { width, height } = checkImage(img);
+  const { width, height } = checked(img);
   const luma = lumaOf(img);
   const blocks: Float32Array[] = [
     ...colourHistograms(img),
@@ -477,4 +464,9 @@ function dct2(block: Float64Array): Float64Array {
     }
   }
   return out;
+}
+
+function checked(img: RgbImage): RgbImage {
+  checkRgbImage('images[]', img);
+  return img;
 }

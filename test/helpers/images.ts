@@ -1,21 +1,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { seededRandom } from '../../src/random.js';
 
-/** A deterministic pseudo-random generator, so generated images are the same every run. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
+/** Seeded generator for test data (the library's own). */
+export const rng = seededRandom;
+
 
 /** A small photo-like image: a colour gradient with a few blocks, different for every seed. */
 export async function makeImage(seed: number, width = 96, height = 72): Promise<Buffer> {
-  const rand = rng(seed + 1);
+  const rand = seededRandom(seed + 1);
   const data = Buffer.alloc(width * height * 3);
   const base = [rand() * 255, rand() * 255, rand() * 255];
   const blocks = Array.from({ length: 4 }, () => ({

@@ -5,7 +5,7 @@
  */
 import { invalidParameter } from '../../errors.js';
 import { integerInRange } from '../../validate.js';
-import { gaussian, seededRandom } from '../linalg.js';
+import { gaussian, seededRandom } from '../../random.js';
 import { ConvLayer, KERNEL, type LayerShape, type ParamSlot } from './layers.js';
 
 export interface AutoencoderSpec {

@@ -1,5 +1,5 @@
 /** Input corruption for denoising training. */
-import { gaussian } from '../linalg.js';
+import { gaussian } from '../../random.js';
 
 export type NoiseKind = 'gaussian' | 'mask';
 

@@ -4,7 +4,7 @@
  */
 import sharp from 'sharp';
 import { integerInRange } from '../../validate.js';
-import { seededRandom } from '../linalg.js';
+import { seededRandom } from '../../random.js';
 import { hardenCode, type AutoencoderModel } from './model.js';
 import { ConvAutoencoder } from './network.js';
 import { corrupt, type NoiseOptions } from './noise.js';

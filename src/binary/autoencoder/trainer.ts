@@ -8,7 +8,7 @@ import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { invalidParameter } from '../../errors.js';
 import { integerInRange, numberInRange, oneOf } from '../../validate.js';
-import { seededRandom } from '../linalg.js';
+import { seededRandom } from '../../random.js';
 import { startModuleWorker } from '../worker-start.js';
 import { Adam } from './adam.js';
 import { hardenCode, type AutoencoderModel } from './model.js';

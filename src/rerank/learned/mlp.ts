@@ -6,7 +6,7 @@
  * that serialise into the collection.
  */
 import { invalidParameter } from '../../errors.js';
-import { gaussian, seededRandom } from '../../binary/linalg.js';
+import { gaussian, seededRandom } from '../../random.js';
 
 export interface MlpShape {
   input: number;

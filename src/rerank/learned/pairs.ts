@@ -12,7 +12,7 @@
  *  - difficult pairs: code-space neighbours, graded by SSIM / Euclidean distance, rank-normalised
  *    over all neighbour pairs to [0, 1] -> close in code but structurally different scores low.
  */
-import { seededRandom } from '../../binary/linalg.js';
+import { seededRandom } from '../../random.js';
 import { dot } from '../../search/exact.js';
 import type { CodeMatrix } from '../../store/catalogue.js';
 import type { GreyImage } from '../grey.js';

@@ -4,7 +4,7 @@
  * By image: the held-out accuracy of `simili train similarity` comes from pairs of images the
  * training pairs never touch.
  */
-import { seededRandom } from '../../binary/linalg.js';
+import { seededRandom } from '../../random.js';
 import { invalidParameter } from '../../errors.js';
 
 export interface ClassSplit {

@@ -4,7 +4,7 @@
  * (pairs never straddle the two sides), train, and package the model with its provenance.
  */
 import type { Collection } from '../../collection.js';
-import { seededRandom } from '../../binary/linalg.js';
+import { seededRandom } from '../../random.js';
 import { SimiliError } from '../../errors.js';
 import { labelOf } from '../../eval/dataset.js';
 import type { CodeMatrix } from '../../store/catalogue.js';

@@ -3,7 +3,7 @@
  * held-out loss and accuracy (a pair counts as correct when score and target fall on the same
  * side of 0.5), so the CLI can plot curves and report how well it generalises.
  */
-import { seededRandom } from '../../binary/linalg.js';
+import { seededRandom } from '../../random.js';
 import { integerInRange, numberInRange } from '../../validate.js';
 import { Adam, batchGradients, bceWithLogit, Mlp, parameters } from './mlp.js';
 import { pairFeatures } from './model.js';
