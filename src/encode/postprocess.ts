@@ -76,9 +76,10 @@ export function checkPostPolicy(policy: unknown): PostPolicy {
   if (typeof p.power !== 'number' || !(p.power > 0 && p.power <= 1)) throw invalidParameter('recipe.post.power', 'a number in (0, 1]', p.power);
   if (p.centre !== undefined && typeof p.centre !== 'boolean') throw invalidParameter('recipe.post.centre', 'a boolean', p.centre);
   if (p.dba !== undefined && p.dba !== null) {
-    if (typeof p.dba !== 'object') throw invalidParameter('recipe.post.dba', 'null or { k, alpha }', p.dba);
+    if (typeof p.dba !== 'object') throw invalidParameter('recipe.post.dba', 'null or { k, alpha, passes }', p.dba);
     integerInRange('recipe.post.dba.k', p.dba.k, 1, 1000);
     numberInRange('recipe.post.dba.alpha', p.dba.alpha, 0, 100);
+    if (p.dba.passes !== undefined) integerInRange('recipe.post.dba.passes', p.dba.passes, 1, 10);
   }
   if (p.whiten !== null) {
     if (typeof p.whiten !== 'object' || p.whiten === undefined) throw invalidParameter('recipe.post.whiten', 'null or { dim, shrinkage }', p.whiten);

@@ -5,7 +5,7 @@
  * next run recomputes it, so a stale blob degrades gracefully instead of being wrong.
  */
 import usearch from 'usearch';
-import type { ExpansionPolicy } from '../encode/recipe.js';
+import type { DbaPolicy } from '../encode/recipe.js';
 import type { CodeMatrix } from '../store/catalogue.js';
 import { augmentDatabase } from './expansion.js';
 import { scanTopK } from './exact.js';
@@ -41,9 +41,13 @@ function allNeighbours(matrix: CodeMatrix, k: number): (row: number) => Scored[]
   return (row) => found[row]!;
 }
 
-export function computeDba(matrix: CodeMatrix, policy: ExpansionPolicy): CodeMatrix {
-  const neighbours = allNeighbours(matrix, policy.k);
-  return { ids: matrix.ids, dim: matrix.dim, data: augmentDatabase(matrix, policy, (row) => neighbours(row)) };
+export function computeDba(matrix: CodeMatrix, policy: DbaPolicy): CodeMatrix {
+  let current = matrix;
+  for (let pass = 0; pass < (policy.passes ?? 1); pass++) {
+    const neighbours = allNeighbours(current, policy.k);
+    current = { ids: matrix.ids, dim: matrix.dim, data: augmentDatabase(current, policy, (row) => neighbours(row)) };
+  }
+  return current;
 }
 
 /** Plain codes with each row replaced by its augmented version where one is known. */
