@@ -27,7 +27,9 @@ function allNeighbours(matrix: CodeMatrix, k: number): (row: number) => Scored[]
   const chunk = 4096;
   for (let start = 0; start < n; start += chunk) {
     const end = Math.min(n, start + chunk);
-    const res = usearch.exactSearch(matrix.data, matrix.data.subarray(start * matrix.dim, end * matrix.dim), matrix.dim, k + 1, usearch.MetricKind.IP, 0);
+    // A copy, not a subarray: usearch reads a typed array from the start of its buffer.
+    const queries = matrix.data.slice(start * matrix.dim, end * matrix.dim);
+    const res = usearch.exactSearch(matrix.data, queries, matrix.dim, k + 1, usearch.MetricKind.IP, 0);
     const per = k + 1;
     for (let q = 0; q < end - start; q++) {
       const list: Scored[] = [];
