@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import { cliArgs, DATASETS_DIR, tempDir } from './helpers/paths.js';
 
 function simili(cwd: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, cliArgs(...args), { cwd, encoding: 'utf8', env: { ...process.env, SIMILI_COLLECTION: '' } });
+  // The user cache (eval's collections) goes to the test's folder, not the real home.
+  const env = { ...process.env, SIMILI_COLLECTION: '', XDG_CACHE_HOME: path.join(cwd, 'cache') };
+  const r = spawnSync(process.execPath, cliArgs(...args), { cwd, encoding: 'utf8', env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -70,4 +72,22 @@ test('eval reports leave-one-out metrics as JSON', () => {
   assert.equal(report.classes, 2);
   assert.ok(report.leaveOneOut.overall.p1 >= 0.9, `buses vs horses are easy: P@1 ${report.leaveOneOut.overall.p1}`);
   assert.ok(report.leaveOneOut.overall.map > 0.8);
+});
+
+test('eval --compare prints presets side by side, each with its own collection', () => {
+  const dir = tempDir();
+  const folder = photos(dir);
+  const r = simili(dir, 'eval', folder, '--compare', 'classic,fast', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { presets: Array<{ preset: string; p1: number; map: number; indexRate: number | null }> };
+  assert.deepEqual(report.presets.map((p) => p.preset), ['classic', 'fast']);
+  assert.ok(report.presets.every((p) => p.indexRate !== null && p.indexRate > 0));
+  assert.ok(report.presets[1]!.map > 0.8, 'the CNN separates buses from horses');
+  const again = simili(dir, 'eval', folder, '--compare', 'classic,fast');
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /preset\s+P@1\s+hits@10/);
+  assert.match(again.stdout, /cached/);
+  const bad = simili(dir, 'eval', folder, '--compare', 'fast,nope');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /Expected one of .* for preset but received "nope"/);
 });

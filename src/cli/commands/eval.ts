@@ -8,6 +8,7 @@ import { renderTable } from '../../present/table.js';
 import { encoderOptions, globalOptions, info } from '../context.js';
 import { progressBar } from '../progress.js';
 import type { RegisterCommand } from './registry.js';
+import { comparePresets, printComparison } from '../eval-compare.js';
 import { measureGate, printGate } from '../eval-gate.js';
 import { parseInteger } from '../parse.js';
 import { rerankFromFlags, rerankMethodOption, rerankTopOption, type RerankFlags } from '../rerank-options.js';
@@ -23,6 +24,7 @@ interface EvalFlags extends RerankFlags {
   byCategory?: boolean;
   topCategories?: number;
   speedImages?: number;
+  compare?: string[];
 }
 
 export function printEval(result: DatasetEval, perClass: boolean): void {
@@ -50,6 +52,7 @@ export const register: RegisterCommand = (program: Command) => {
     .description('measure retrieval quality on a folder of class folders (leave-one-out P@1, hits@10, P@10, mAP)')
     .argument('<folder>', 'folder whose sub-folders are the classes')
     .addOption(new Option('--preset <name>', 'descriptor recipe').choices(PRESET_NAMES))
+    .option('--compare <presets>', 'evaluate several presets side by side, e.g. fast,balanced,best', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .option('--queries <dir>', 'outside query images (not in the collection)')
     .option('--labels <tsv>', 'TSV with "file" and "label" columns for --queries')
     .option('--per-class', 'print the per-class table')
@@ -62,6 +65,14 @@ export const register: RegisterCommand = (program: Command) => {
     .addOption(rerankTopOption())
     .action(async (folder: string, flags: EvalFlags, command: Command) => {
       const opts = globalOptions(command);
+      if (flags.compare) {
+        for (const name of flags.compare) presetRecipe(name);
+        const queries = flags.labels ? await readQueryLabels(flags.labels, flags.queries) : undefined;
+        const rows = await comparePresets(folder, flags.compare, queries, opts);
+        if (flags.json) process.stdout.write(JSON.stringify({ folder: path.resolve(folder), presets: rows }, null, 2) + '\n');
+        else printComparison(rows);
+        return;
+      }
       const recipe = presetRecipe(flags.preset ?? DEFAULT_PRESET);
       const rerank = rerankFromFlags(flags);
       // A cache collection per folder and recipe: a second eval of the same set is instant.
