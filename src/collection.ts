@@ -19,8 +19,8 @@ import { SIDE_DATA_PRODUCERS, type CollectionSettings } from './indexing/side-da
 import { isUrl, resolveCataloguePath, scanFolder, toCataloguePath } from './indexing/scan.js';
 import { binaryScored, type CodeSpace } from './binary/collection-search.js';
 import { findDuplicateGroups, type DuplicateGroup } from './search/duplicates.js';
-import { computeDba, DBA_BLOB, DBA_MAX_IMAGES, deserializeMatrix, overlayDba, serializeMatrix } from './search/dba.js';
-import { exactTopK } from './search/exact.js';
+import { computeDba, DBA_BLOB, DBA_MAX_IMAGES, DBA_REFRESH_FRACTION, deserializeMatrix, overlayDba, serializeMatrix, storedMatrixRows } from './search/dba.js';
+import { dot, exactTopK } from './search/exact.js';
 import { weightedExpansion } from './search/expansion.js';
 import { AnnSearcher, annConfig, type AnnIdentity } from './search/ann-searcher.js';
 import type { AnnSyncProgress, AnnSyncResult } from './search/ann-sync.js';
@@ -39,6 +39,8 @@ import { thumbnailOf } from './live/thumbnail.js';
 import { watchFolder, type FolderWatcher, type WatchOptions } from './live/watch.js';
 
 export const CATALOGUE_FILE = 'catalogue.sqlite';
+/** Cosine similarity from which a query counts as a copy of a collection image (re-encoded JPEGs reach ~0.99). */
+export const TWIN_SCORE = 0.98;
 export const DEFAULT_COLLECTION_DIR = '.simili';
 
 export interface OpenOptions {
@@ -257,12 +259,13 @@ export class Collection {
     // Only an implicit choice may fall back to the weight-free descriptor.
     const { encoder, recipe } = await createEncoder(wanted, { ...this.encoderOptions, fallback: requested === undefined });
     const previous = await this.store.getMeta(META.encoderId);
-    if (previous !== undefined && previous !== encoder.id) await this.store.clearVectors();
+    if (previous !== undefined && previous !== encoder.id) await this.forgetCodes();
     await this.store.setMeta(META.recipe, JSON.stringify(recipe));
     await this.store.setMeta(META.encoderId, encoder.id);
     if (stored && JSON.stringify(stored.post) !== JSON.stringify(recipe.post)) {
       // Same vectors, new post-processing: forget the learned part and re-derive every code.
       await this.store.setBlob(META.transform, null);
+      await this.store.setBlob(DBA_BLOB, null);
       this.transformCache = null;
       await this.store.rewriteCodes(await this.toCode());
     }
@@ -319,7 +322,7 @@ export class Collection {
 
     const encoder = await this.adoptRecipe(options.recipe, options.reindex ?? false);
     await this.store.setMeta(META.root, root);
-    if (options.reindex) await this.store.clearVectors();
+    if (options.reindex) await this.forgetCodes();
 
     const files = await scanFolder(root);
     const seen = new Set(files.map((f) => f.path));
@@ -342,8 +345,7 @@ export class Collection {
       ? await options.dispatch(todo, { root, encoderId: encoder.id })
       : await this.indexFiles(root, todo, { batchSize, maxPixels, signal: options.signal, onProgress: options.onProgress });
     await this.store.pruneVectors();
-    if (!result.aborted) await this.refitIfNeeded();
-    if (!result.aborted) await this.refreshDba();
+    if (!result.aborted) await this.refreshDba((await this.refitIfNeeded()) || (options.reindex ?? false));
     if (!result.aborted) await syncLabels(this, { signal: options.signal });
     if (!result.aborted) await this.syncAnn({ onlyAboveThreshold: true });
     return {
@@ -388,6 +390,12 @@ export class Collection {
     }
   }
 
+  /** Every vector and what was derived from them goes: the next run re-encodes everything. */
+  private async forgetCodes(): Promise<void> {
+    await this.store.clearVectors();
+    await this.store.setBlob(DBA_BLOB, null);
+  }
+
   /**
    * Learn (or re-learn) the collection's post-processing when the recipe asks for it and
    * the collection has doubled since the last fit; then every code is re-projected.
@@ -407,16 +415,22 @@ export class Collection {
   }
 
   /**
-   * Recompute database-side augmentation when the recipe asks for it (after every index or
-   * add run); above DBA_MAX_IMAGES it is dropped, and search uses the plain codes.
+   * Recompute database-side augmentation when the recipe asks for it (after index and add
+   * runs that changed the collection enough); above DBA_MAX_IMAGES it is dropped, and search
+   * uses the plain codes.
    */
-  async refreshDba(): Promise<void> {
+  async refreshDba(force = false): Promise<void> {
     const policy = (await this.recipe())?.post.dba;
     const n = await this.store.countImages('indexed');
+    const current = await this.store.getBlob(DBA_BLOB);
     if (!policy || n > DBA_MAX_IMAGES) {
-      if (await this.store.getBlob(DBA_BLOB)) await this.store.setBlob(DBA_BLOB, null);
+      if (current) await this.store.setBlob(DBA_BLOB, null);
       return;
     }
+    // DBA costs an all-neighbours scan: redo it when the collection has changed by a tenth,
+    // not for every added photo (new images use their plain code until then).
+    const lastN = current ? storedMatrixRows(current) : 0;
+    if (!force && current && Math.abs(n - lastN) <= DBA_REFRESH_FRACTION * lastN) return;
     await this.store.setBlob(DBA_BLOB, serializeMatrix(computeDba(await this.store.loadCodes(), policy)));
   }
 
@@ -489,10 +503,15 @@ export class Collection {
     const rerank = options.rerank ? validateRerankOptions(options.rerank) : null;
     const firstK = rerank && rerank.method !== 'none' ? Math.max(k, rerank.topN) : k;
     const binary = options.encoder !== undefined && options.encoder !== 'recipe';
-    const code = binary ? q.code : await this.expandQuery(q.code, excludeIds, candidateIds);
-    const firstHits = binary
+    // With query expansion, an outside copy of a collection image searches as that image
+    // (like a query by id) and comes first itself: expansion must not push a twin down.
+    const twin = !binary && q.id === undefined ? await this.twinOf(q.code, excludeIds, candidateIds) : null;
+    const exclude = twin ? [...excludeIds, twin.hit.id] : excludeIds;
+    const code = binary ? q.code : await this.expandQuery(twin?.code ?? q.code, exclude, candidateIds);
+    const found = binary
       ? await this.binaryHits(options.encoder as 'itq' | 'autoencoder', q, firstK, threshold, excludeIds, candidateIds)
-      : await this.searchCode(code, { ...options, k: firstK, threshold, excludeIds, ...(candidateIds ? { candidateIds } : {}) });
+      : await this.searchCode(code, { ...options, k: twin ? firstK - 1 : firstK, threshold, excludeIds: exclude, ...(candidateIds ? { candidateIds } : {}) });
+    const firstHits = twin ? [twin.hit, ...found].map((h, i) => ({ ...h, rank: i + 1 })) : found;
     const t2 = performance.now();
     const hits = rerank ? await rerankHits(this, q.bytes ? { buffer: q.bytes } : query, q.code, firstHits, rerank, k) : firstHits;
     const t3 = performance.now();
@@ -505,6 +524,20 @@ export class Collection {
       ...(added ? { added } : {}),
       timings: { encodeMs: t1 - t0, searchMs: t2 - t1, ...(rerank ? { rerankMs: t3 - t2 } : {}) },
     };
+  }
+
+  /** A collection image the query code is a near-exact copy of, when the recipe expands queries. */
+  private async twinOf(code: Float32Array, excludeIds: readonly number[], candidateIds: readonly number[] | undefined): Promise<{ hit: SearchHit; code: Float32Array } | null> {
+    if (!(await this.recipe())?.search?.queryExpansion) return null;
+    // Searchable rows may be augmented (DBA): look among the nearest few, compare plain codes.
+    for (const hit of await this.searchCode(code, { k: 5, excludeIds, ...(candidateIds ? { candidateIds } : {}) })) {
+      const plain = await this.store.getCode(hit.id);
+      if (!plain || dot(plain, 0, code, code.length) < TWIN_SCORE) continue;
+      const { matrix, rowOf } = await this.matrix();
+      const row = rowOf.get(hit.id)!;
+      return { hit: { ...hit, score: dot(plain, 0, code, code.length) }, code: matrix.data.slice(row * matrix.dim, (row + 1) * matrix.dim) };
+    }
+    return null;
   }
 
   /** Average query expansion when the recipe asks for it: the query joined with its top neighbours. */
@@ -637,8 +670,7 @@ export class Collection {
       toCode: await this.toCode(),
       producers: SIDE_DATA_PRODUCERS.filter((p) => p.enabled(settings)),
       afterWrite: async () => {
-        await this.refitIfNeeded();
-        await this.refreshDba();
+        await this.refreshDba(await this.refitIfNeeded());
         await syncLabels(this);
       },
     });

@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { outsidePhoto, startFixture, type Fixture } from './helpers/serve-fixture.js';
 import { ROOT } from './helpers/paths.js';
+import { DEFAULT_PRESET } from '../src/encode/recipe.js';
 
 const CHROMIUM = process.env.SIMILI_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOT = path.join(ROOT, 'test-output', 'serve-results.png');
@@ -71,7 +72,7 @@ async function waitForResults(n: number): Promise<void> {
 test('the page shows the collection and its model', async () => {
   const text = await page.textContent('#collection');
   assert.match(text ?? '', new RegExp(`${fx.total} images`));
-  assert.match(text ?? '', /mobilenetv2-tf \(fast recipe, 1280-d\)/);
+  assert.match(text ?? '', new RegExp(`mobilenetv2-tf \\(${DEFAULT_PRESET} recipe, 1280-d\\)`));
 });
 
 test('dropping an image shows the query beside k results', async () => {

@@ -128,3 +128,8 @@ test('a run killed with SIGKILL resumes where it stopped, nothing lost or duplic
   assert.equal((db.prepare('SELECT count(DISTINCT path) AS n FROM images').get() as { n: number }).n, 120);
   db.close();
 });
+
+test('a root that vanishes mid-run is an error, not an empty folder', async () => {
+  const { scanFolder } = await import('../src/indexing/scan.js');
+  await assert.rejects(scanFolder(path.join(tempDir(), 'gone')), (e: unknown) => e instanceof SimiliError && e.code === 'NOT_FOUND');
+});

@@ -51,3 +51,18 @@ test('a query by file, by URL, by bytes and by id finds the same image first', a
     await c.close();
   }
 });
+
+test('with query expansion, an outside copy of a collection image comes first as itself', async () => {
+  const dir = tempDir();
+  const files = await writeImageFolder(path.join(dir, 'photos'), 40, 10);
+  // The classic descriptor with the default recipe's expansion: fast, and exercises centring, DBA and QE.
+  const recipe = { ...presetRecipe('classic'), post: { ...presetRecipe('balanced').post }, search: presetRecipe('balanced').search! };
+  const c = await Collection.open(path.join(dir, 'col'), { create: true });
+  await c.index(path.join(dir, 'photos'), { recipe });
+  const bytes = readFileSync(files[13]!);
+  const res = await c.search({ buffer: bytes }, { k: 5 });
+  assert.equal(res.hits[0]!.path, 'class1/013.jpg');
+  assert.ok(res.hits[0]!.score > 0.999, `score ${res.hits[0]!.score}`);
+  assert.equal(new Set(res.hits.map((h) => h.id)).size, 5, 'the twin is not listed twice');
+  await c.close();
+});

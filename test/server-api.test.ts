@@ -18,6 +18,7 @@ import { rawRequest } from './helpers/http-raw.js';
 import { CLASSES, COREL, outsidePhoto, PER_CLASS, startFixture, type Fixture } from './helpers/serve-fixture.js';
 import { makeImage } from './helpers/images.js';
 import path from 'node:path';
+import { DEFAULT_PRESET } from '../src/encode/recipe.js';
 
 const TOKEN = 'test-token-1234';
 let fx: Fixture;
@@ -83,7 +84,7 @@ describe('reading', () => {
     assert.equal(s.images, fx.total);
     assert.equal(s.indexed, fx.total);
     assert.equal(s.model, 'mobilenetv2-tf');
-    assert.equal(s.recipe?.name, 'fast');
+    assert.equal(s.recipe?.name, DEFAULT_PRESET);
     assert.equal(s.dim, 1280);
     assert.equal(s.features.write, true);
   });

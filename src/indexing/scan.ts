@@ -5,6 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { SimiliError } from '../errors.js';
 import type { FileFacts } from '../store/catalogue.js';
 
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
@@ -34,7 +35,8 @@ export function resolveCataloguePath(root: string, p: string): string {
 
 /**
  * Every image file under `root`, sorted for a stable order. Hidden folders
- * (.simili, .git, ...) are skipped; unreadable folders are reported, not fatal.
+ * (.simili, .git, ...) are skipped; unreadable sub-folders are reported, not fatal; an
+ * unreadable root throws NOT_FOUND.
  */
 export async function scanFolder(root: string, onWarning?: (message: string) => void): Promise<FileFacts[]> {
   const out: FileFacts[] = [];
@@ -48,6 +50,8 @@ export async function scanFolder(root: string, onWarning?: (message: string) => 
     try {
       entries = await fs.readdir(dir, { withFileTypes: true });
     } catch (err) {
+      // An unreadable root must not look like an empty folder: that would drop every image.
+      if (dir === root) throw new SimiliError('NOT_FOUND', `Cannot read folder ${root}: ${(err as Error).message}`, { cause: err });
       onWarning?.(`cannot read folder ${dir}: ${(err as Error).message}`);
       return;
     }
