@@ -177,7 +177,12 @@ function exactTruth(data: Float32Array, n: number, dim: number, queries: Float32
 }
 
 async function measure(quantisation: AnnQuantisation, data: Float32Array, n: number, dim: number, queries: Float32Array, q: number, truth: Truth, efs: number[], candidates: number[]): Promise<Array<Record<string, string | number>>> {
-  const settings = annSettings({ quantisation });
+  // Graph shape can be tried without touching the defaults (BENCH_ANN_CONNECTIVITY, BENCH_ANN_EXPANSION_ADD).
+  const settings = annSettings({
+    quantisation,
+    ...(process.env.BENCH_ANN_CONNECTIVITY ? { connectivity: Number(process.env.BENCH_ANN_CONNECTIVITY) } : {}),
+    ...(process.env.BENCH_ANN_EXPANSION_ADD ? { expansionAdd: Number(process.env.BENCH_ANN_EXPANSION_ADD) } : {}),
+  });
   const centre = quantisation === 'b1' ? meanRow(data.subarray(0, Math.min(n, 10_000) * dim), Math.min(n, 10_000), dim) : null;
   const rssBefore = rssMiB();
   let ann: AnnIndex | null = new AnnIndex(dim, settings, { centre });

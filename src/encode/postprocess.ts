@@ -11,11 +11,7 @@
  * largest variance ARE the categories, and whitening divides them down (measured:
  * corel-1k mAP 0.87 -> 0.51 at best; docs/quality.md). It stays available for
  * instance-level collections, where the literature finds it helps.
- *
- * CONTRACT used by src/collection.ts (keep these names and signatures):
- *   fitTransform(data, n, dim, policy) -> LearnedTransform | null
- *   serializeTransform(t) -> Buffer, deserializeTransform(buf) -> LearnedTransform
- *   codeFunction(policy, transform | null) -> (raw) => L2-normalised code
+
  */
 import { invalidParameter, SimiliError } from '../errors.js';
 import { integerInRange, numberInRange } from '../validate.js';

@@ -2,8 +2,6 @@
  * A recipe is everything that decides what a vector means: model(s), input policy,
  * pooling and post-processing. It is plain data, stored in the collection at index time,
  * so that search always encodes the query the same way the collection was encoded.
- *
- * OWNERS: core (shape), quality helper (issue 7: presets, pooling, post-processing).
  */
 import { invalidParameter } from '../errors.js';
 
