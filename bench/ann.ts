@@ -247,7 +247,7 @@ export default async function bench(): Promise<BenchSection[]> {
   const allQuantMax = Number(process.env.BENCH_ANN_ALL_QUANT_MAX ?? 200_000);
   const dim = Number(process.env.BENCH_ANN_DIM ?? 256);
   const q = Number(process.env.BENCH_ANN_QUERIES ?? 200);
-  const efs = envList('BENCH_ANN_EF', `128,${DEFAULT_ANN_SETTINGS.expansionSearch},512`).map(Number);
+  const efs = envList('BENCH_ANN_EF', `128,512,${DEFAULT_ANN_SETTINGS.expansionSearch}`).map(Number);
   const candidates = envList('BENCH_ANN_CANDIDATES', `${candidateCount(10)},400`).map(Number);
   const base = await baseCodes(dim, Number(process.env.BENCH_ANN_REAL ?? 300));
   const queries = synthesise(base, q, 7);
@@ -260,7 +260,10 @@ export default async function bench(): Promise<BenchSection[]> {
     const these = explicitQuant || n <= allQuantMax ? quants : [DEFAULT_ANN_SETTINGS.quantisation];
     for (const quantisation of these) rows.push(...(await measure(quantisation, data, n, dim, queries, q, truth, efs, candidates)));
   }
-  const s = DEFAULT_ANN_SETTINGS;
+  const s = annSettings({
+    ...(process.env.BENCH_ANN_CONNECTIVITY ? { connectivity: Number(process.env.BENCH_ANN_CONNECTIVITY) } : {}),
+    ...(process.env.BENCH_ANN_EXPANSION_ADD ? { expansionAdd: Number(process.env.BENCH_ANN_EXPANSION_ADD) } : {}),
+  });
   return [{
     name: 'ANN (HNSW, usearch) vs exact',
     rows,
