@@ -41,6 +41,8 @@ import { watchFolder, type FolderWatcher, type WatchOptions } from './live/watch
 export const CATALOGUE_FILE = 'catalogue.sqlite';
 /** Cosine similarity from which a query counts as a copy of a collection image (re-encoded JPEGs reach ~0.99). */
 export const TWIN_SCORE = 0.98;
+/** How many of the nearest images are checked for being the query's twin. */
+const TWIN_CANDIDATES = 5;
 export const DEFAULT_COLLECTION_DIR = '.simili';
 
 export interface OpenOptions {
@@ -503,15 +505,12 @@ export class Collection {
     const rerank = options.rerank ? validateRerankOptions(options.rerank) : null;
     const firstK = rerank && rerank.method !== 'none' ? Math.max(k, rerank.topN) : k;
     const binary = options.encoder !== undefined && options.encoder !== 'recipe';
-    // With query expansion, an outside copy of a collection image searches as that image
-    // (like a query by id) and comes first itself: expansion must not push a twin down.
-    const twin = !binary && q.id === undefined ? await this.twinOf(q.code, excludeIds, candidateIds) : null;
-    const exclude = twin ? [...excludeIds, twin.hit.id] : excludeIds;
-    const code = binary ? q.code : await this.expandQuery(twin?.code ?? q.code, exclude, candidateIds);
-    const found = binary
+    const ranking = binary ? null : await this.rankingCode(q.code, excludeIds, candidateIds, q.id === undefined);
+    const twin = ranking?.twin ?? null;
+    const found = !ranking
       ? await this.binaryHits(options.encoder as 'itq' | 'autoencoder', q, firstK, threshold, excludeIds, candidateIds)
-      : await this.searchCode(code, { ...options, k: twin ? firstK - 1 : firstK, threshold, excludeIds: exclude, ...(candidateIds ? { candidateIds } : {}) });
-    const firstHits = twin ? [twin.hit, ...found].map((h, i) => ({ ...h, rank: i + 1 })) : found;
+      : await this.searchCode(ranking.code, { ...options, k: twin ? firstK - 1 : firstK, threshold, excludeIds: ranking.exclude, ...(candidateIds ? { candidateIds } : {}) });
+    const firstHits = twin ? [twin, ...found].map((h, i) => ({ ...h, rank: i + 1 })) : found;
     const t2 = performance.now();
     const hits = rerank ? await rerankHits(this, q.bytes ? { buffer: q.bytes } : query, q.code, firstHits, rerank, k) : firstHits;
     const t3 = performance.now();
@@ -526,30 +525,43 @@ export class Collection {
     };
   }
 
-  /** A collection image the query code is a near-exact copy of, when the recipe expands queries. */
-  private async twinOf(code: Float32Array, excludeIds: readonly number[], candidateIds: readonly number[] | undefined): Promise<{ hit: SearchHit; code: Float32Array } | null> {
-    if (!(await this.recipe())?.search?.queryExpansion) return null;
-    // Searchable rows may be augmented (DBA): look among the nearest few, compare plain codes.
-    for (const hit of await this.searchCode(code, { k: 5, excludeIds, ...(candidateIds ? { candidateIds } : {}) })) {
-      const plain = await this.store.getCode(hit.id);
-      if (!plain || dot(plain, 0, code, code.length) < TWIN_SCORE) continue;
-      const { matrix, rowOf } = await this.matrix();
-      const row = rowOf.get(hit.id)!;
-      return { hit: { ...hit, score: dot(plain, 0, code, code.length) }, code: matrix.data.slice(row * matrix.dim, (row + 1) * matrix.dim) };
-    }
-    return null;
-  }
-
-  /** Average query expansion when the recipe asks for it: the query joined with its top neighbours. */
-  private async expandQuery(code: Float32Array, excludeIds: readonly number[], candidateIds: readonly number[] | undefined): Promise<Float32Array> {
+  /**
+   * The code search ranks with: the query itself, or, when the recipe expands queries, the
+   * query joined with its top neighbours. An outside copy of a collection image (plain codes
+   * agreeing to TWIN_SCORE) is expanded as that image, like a query by id, and returned as
+   * `twin` to be listed first: expansion must not push a twin down.
+   */
+  private async rankingCode(
+    code: Float32Array, excludeIds: readonly number[], candidateIds: readonly number[] | undefined, outside: boolean,
+  ): Promise<{ code: Float32Array; exclude: readonly number[]; twin: SearchHit | null }> {
     const policy = (await this.recipe())?.search?.queryExpansion;
-    if (!policy) return code;
-    const neighbours = await this.searchCode(code, { k: policy.k, excludeIds, ...(candidateIds ? { candidateIds } : {}) });
+    if (!policy) return { code, exclude: excludeIds, twin: null };
     const { matrix, rowOf } = await this.matrix();
-    return weightedExpansion(matrix, code, neighbours.flatMap((h) => {
+    const candidates = candidateIds ? { candidateIds } : {};
+    // One scan serves both the twin check and the expansion, unless a twin is found.
+    const near = (c: Float32Array, exclude: readonly number[]): Promise<SearchHit[]> =>
+      this.searchCode(c, { k: Math.max(policy.k, TWIN_CANDIDATES), excludeIds: exclude, ...candidates });
+    let base = code;
+    let exclude = excludeIds;
+    let twin: SearchHit | null = null;
+    let neighbours = await near(code, excludeIds);
+    // Searchable rows may be augmented (DBA): the twin test compares plain codes.
+    for (const hit of outside ? neighbours.slice(0, TWIN_CANDIDATES) : []) {
+      const plain = await this.store.getCode(hit.id);
+      const score = plain ? dot(plain, 0, code, code.length) : -1;
+      if (score < TWIN_SCORE) continue;
+      const row = rowOf.get(hit.id)!;
+      base = matrix.data.slice(row * matrix.dim, (row + 1) * matrix.dim);
+      exclude = [...excludeIds, hit.id];
+      twin = { ...hit, score };
+      neighbours = await near(base, exclude);
+      break;
+    }
+    const rows = neighbours.slice(0, policy.k).flatMap((h) => {
       const row = rowOf.get(h.id);
       return row === undefined ? [] : [{ row, score: h.score }];
-    }), policy);
+    });
+    return { code: weightedExpansion(matrix, base, rows, policy), exclude, twin };
   }
 
   private async binaryHits(
