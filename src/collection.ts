@@ -24,7 +24,7 @@ import { dot, exactTopK } from './search/exact.js';
 import { weightedExpansion } from './search/expansion.js';
 import { AnnSearcher, annConfig, type AnnIdentity } from './search/ann-searcher.js';
 import type { AnnSyncProgress, AnnSyncResult } from './search/ann-sync.js';
-import type { CatalogueStore, CodeMatrix, FailedImage, FileFacts, ImageRecord } from './store/catalogue.js';
+import type { CatalogueStore, CodeMatrix, FailedImage, FileFacts, ImageLabel, ImageRecord } from './store/catalogue.js';
 import { SqliteCatalogue } from './store/sqlite.js';
 import { openStore } from './store/open.js';
 import { integerInRange, numberInRange } from './validate.js';
@@ -32,7 +32,7 @@ import { rerankHits } from './rerank/collection-rerank.js';
 import { validateRerankOptions, type RerankOptions } from './rerank/rerankers.js';
 import './categories/producers.js';
 import type { GateInfo } from './categories/gate.js';
-import { categoryGate, wantsGate, type CategoryOptions } from './categories/search-gate.js';
+import { categoryGate, predictQuery, wantsGate, type CategoryOptions } from './categories/search-gate.js';
 import { syncLabels } from './categories/sync.js';
 import { addItems, removeItems, type AddOptions, type AddSummary } from './live/add.js';
 import { thumbnailOf } from './live/thumbnail.js';
@@ -464,38 +464,52 @@ export class Collection {
 
   /** The query's code: encoded for outside images, read from the catalogue for an id. */
   async queryCode(query: QueryInput): Promise<{ code: Float32Array; kind: SearchResult['query']['kind']; label: string; id?: number; bytes?: Buffer }> {
-    if ('id' in query) {
-      const image = await this.store.getImage(query.id);
-      const { matrix, rowOf } = await this.matrix();
-      const row = rowOf.get(query.id);
-      // The row search scans (augmented when the recipe uses DBA), so an image finds itself first.
-      const code = !image ? undefined : row !== undefined ? matrix.data.slice(row * matrix.dim, (row + 1) * matrix.dim) : await this.store.getCode(query.id);
-      if (!image || !code) throw new SimiliError('NOT_FOUND', `No indexed image with id ${query.id} in ${this.dir}`);
-      return { code, kind: 'id', label: image.path, id: image.id };
+    if (!('id' in query)) {
+      const outside = await this.outsideQuery(query);
+      return { code: await this.encodeImage(outside.bytes), ...outside };
     }
-    if ('url' in query) {
-      const fetched = await fetchImage(query.url);
-      return { code: await this.encodeImage(fetched), kind: 'url', label: query.url, bytes: fetched };
-    }
-    if ('buffer' in query) return { code: await this.encodeImage(query.buffer), kind: 'buffer', label: query.name ?? 'uploaded image', bytes: query.buffer };
+    const image = await this.store.getImage(query.id);
+    const { matrix, rowOf } = await this.matrix();
+    const row = rowOf.get(query.id);
+    // The row search scans (augmented when the recipe uses DBA), so an image finds itself first.
+    const code = !image ? undefined : row !== undefined ? matrix.data.slice(row * matrix.dim, (row + 1) * matrix.dim) : await this.store.getCode(query.id);
+    if (!image || !code) throw new SimiliError('NOT_FOUND', `No indexed image with id ${query.id} in ${this.dir}`);
+    return { code, kind: 'id', label: image.path, id: image.id };
+  }
+
+  /** The bytes of a query image from outside the collection, and how to name it. */
+  private async outsideQuery(query: Exclude<QueryInput, { id: number }>): Promise<{ bytes: Buffer; kind: SearchResult['query']['kind']; label: string }> {
+    if ('url' in query) return { bytes: await fetchImage(query.url), kind: 'url', label: query.url };
+    if ('buffer' in query) return { bytes: query.buffer, kind: 'buffer', label: query.name ?? 'uploaded image' };
     const bytes = await fs.readFile(query.path).catch((err: NodeJS.ErrnoException) => {
       throw new SimiliError(err.code === 'ENOENT' ? 'NOT_FOUND' : 'READ_ERROR', `Cannot read ${query.path}: ${err.message}`);
     });
-    return { code: await this.encodeImage(bytes), kind: 'path', label: query.path, bytes };
+    return { bytes, kind: 'path', label: query.path };
   }
 
   async search(query: QueryInput, options: SearchOptions = {}): Promise<SearchResult> {
     const k = integerInRange('k', options.k ?? 10, 1, 10_000);
     const threshold = options.threshold === undefined ? -Infinity : numberInRange('threshold', options.threshold, -1, 1);
     const t0 = performance.now();
-    const q = await this.queryCode(query);
+    let q: Awaited<ReturnType<Collection['queryCode']>>;
+    let predictions: Promise<ImageLabel[]> | undefined;
+    if ('id' in query) q = await this.queryCode(query);
+    else {
+      const outside = await this.outsideQuery(query);
+      // An outside query gated by its predictions needs the classifier too: it runs beside the encoder.
+      if (options.byCategory === true && options.category === undefined) {
+        predictions = predictQuery(this, outside.bytes);
+        predictions.catch(() => undefined); // awaited (and reported) by the gate; never an unhandled rejection
+      }
+      q = { code: await this.encodeImage(outside.bytes), ...outside };
+    }
     const t1 = performance.now();
     const excludeIds = [...(options.excludeIds ?? []), ...(q.id !== undefined ? [q.id] : [])];
     let candidateIds = options.candidateIds;
     let gate: GateInfo | undefined;
     if (wantsGate(options)) {
       const total = (await this.codes()).ids.length;
-      const decision = await categoryGate(this, { ...(q.id !== undefined ? { id: q.id } : {}), ...(q.bytes ? { bytes: q.bytes } : {}) }, { ...options, k, excludeIds, total });
+      const decision = await categoryGate(this, { ...(q.id !== undefined ? { id: q.id } : {}), ...(predictions ? { predictions } : {}) }, { ...options, k, excludeIds, total });
       gate = decision.gate;
       if (decision.candidateIds) {
         const allowed = new Set(decision.candidateIds);

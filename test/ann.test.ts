@@ -98,6 +98,9 @@ test('CollectionAnn: built once, patched on add/remove/change, compacted, reopen
   const dim = 32, n = 1000;
   const data = clustered(n + 200, dim, 7);
   await fillCatalogue(store, data, dim, 0, n);
+  // The sync pages through the catalogue by id (keyset), never by OFFSET.
+  const page = await store.listImages({ status: 'indexed', limit: 3, afterId: 10 });
+  assert.deepEqual(page.map((r) => r.id), [11, 12, 13]);
   const settings = annSettings({ quantisation: 'f32' });
   const ann = new CollectionAnn(dir, store, 'test', 'v1', settings);
   const first = await ann.sync();

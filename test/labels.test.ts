@@ -75,6 +75,26 @@ describe('gate decisions on a hand-made index', () => {
     assert.equal(none.candidateIds, undefined, 'no predictions: the gate opens, never fails');
   });
 
+  test('default rule: categories covering 90 % of the probability, on both sides', () => {
+    // image 1: sure of class 0; image 2: unsure between 0 and 1; image 3: sure of class 1, 5 % class 0
+    const mixed = new LabelIndex({
+      imageIds: Int32Array.from([1, 2, 2, 3, 3]),
+      classIndexes: Int32Array.from([0, 0, 1, 1, 0]),
+      probabilities: Float32Array.from([0.97, 0.5, 0.45, 0.95, 0.05]),
+    });
+    assert.deepEqual(mixed.union([0], 'all'), [1, 2, 3]);
+    assert.deepEqual(mixed.union([0], 'confident'), [1, 2], 'a 5 % label does not file image 3 under class 0');
+    const sure = [{ classIndex: 0, probability: 0.93 }, { classIndex: 1, probability: 0.04 }];
+    const d = predictedGate(mixed, classes, sure, { k: 1, total: 3 });
+    assert.deepEqual(d.gate.categories.map((c) => c.name), ['class0'], 'a sure query opens one class');
+    assert.deepEqual(d.candidateIds, [1, 2]);
+    const unsure = [{ classIndex: 1, probability: 0.6 }, { classIndex: 0, probability: 0.35 }];
+    assert.deepEqual(predictedGate(mixed, classes, unsure, { k: 1, total: 3 }).gate.categories.map((c) => c.name), ['class1', 'class0']);
+    assert.deepEqual(predictedGate(mixed, classes, unsure, { k: 1, total: 3, categoryMass: 0.5 }).gate.categories.map((c) => c.name), ['class1']);
+    assert.throws(() => predictedGate(mixed, classes, sure, { k: 1, topCategories: 2, categoryMass: 0.5 }), (err: unknown) => err instanceof SimiliError && err.code === 'INVALID_PARAMETER');
+    assert.throws(() => predictedGate(mixed, classes, sure, { k: 1, categoryMass: 1.5 }), /categoryMass/);
+  });
+
   test('explicit category never widens; unknown names are an error', () => {
     const d = explicitGate(index, classes, 'c2');
     assert.deepEqual(d.candidateIds, [9]);
@@ -146,6 +166,15 @@ describe('labels and gated search on real photos (SqueezeNet 1.1)', { skip: !exi
     assert.ok(r.hits.every((h) => goldfish.has(h.id)), JSON.stringify(r.hits.map((h) => h.path)));
   });
 
+  test('hit: an outside photo is gated by its own predictions (classified beside the encoder)', async () => {
+    const r = await c.search({ path: path.join(IMAGENET, 'queries', 'loggerhead.jpg') }, { k: 5, byCategory: true });
+    assert.ok(r.gate && !r.gate.everything, JSON.stringify(r.gate));
+    assert.equal(r.gate.categories[0]!.name, 'loggerhead');
+    assert.ok(r.scanned < 32, `scanned ${r.scanned}`);
+    const loggerheads = new Set(idsOf.get(LOGGERHEAD));
+    assert.ok(r.hits.every((h) => loggerheads.has(h.id)), JSON.stringify(r.hits.map((h) => h.path)));
+  });
+
   test('widen: too few images share the categories, the search still answers k', async () => {
     const id = idsOf.get(GREAT_WHITE)![0]!;
     const r = await c.search({ id }, { k: 8, byCategory: true, topCategories: 1 });
@@ -170,6 +199,7 @@ describe('labels and gated search on real photos (SqueezeNet 1.1)', { skip: !exi
       await late.index(root, { recipe: presetRecipe('classic') });
       assert.equal((await late.store.unlabelledHashes()).length, 3);
       await assert.rejects(late.search({ id: 1 }, { byCategory: true }), /has no labels/);
+      await assert.rejects(late.search({ path: path.join(IMAGENET, 'queries', 'loggerhead.jpg') }, { byCategory: true }), /has no labels/);
       await late.updateSettings({ labels: true });
       const again = await late.index(root);
       assert.equal(again.indexed, 0, 'nothing re-encoded');
@@ -188,8 +218,10 @@ describe('labels and gated search on real photos (SqueezeNet 1.1)', { skip: !exi
     const labels = await labelsOfImages(c, [added!.id]);
     assert.equal(labels.get(added!.id)?.length, 5);
     await c.remove([q]);
-    const report = await evaluateGate(c, { topCategories: 4, k: 5 });
-    assert.equal(report.queries, 32);
-    assert.ok(report.gateRecall > 0.5 && report.classKept > 0.8, JSON.stringify(report));
+    for (const rule of [{ topCategories: 4 }, {}]) {
+      const report = await evaluateGate(c, { ...rule, k: 5 });
+      assert.equal(report.queries, 32);
+      assert.ok(report.gateRecall > 0.5 && report.classKept > 0.8, JSON.stringify(report));
+    }
   });
 });

@@ -42,6 +42,8 @@ test('the store behaves like the SQLite catalogue: batches, dedup, side data, pr
   const a = (await store.getImage('a.png'))!;
   assert.equal(a.size, 10);
   assert.equal(a.mtimeMs, 1.5);
+  assert.deepEqual((await store.listImages({ status: 'indexed', afterId: a.id })).map((r) => r.path), ['b.png'], 'keyset page after a');
+  assert.deepEqual((await store.listImages({ limit: 1, afterId: -1 })).map((r) => r.id), [a.id]);
   assert.deepEqual(await store.getCode(a.id), code);
   const codes = await store.loadCodes();
   assert.equal(codes.dim, 3);

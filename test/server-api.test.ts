@@ -209,6 +209,8 @@ test('re-ranking and category options pass through to the library', async () => 
   await expectError('/api/search?id=1&rerank=bogus', undefined, 400, 'INVALID_PARAMETER');
   await expectError('/api/search?id=1&rerankTop=5', undefined, 400, 'INVALID_PARAMETER');
   await expectError('/api/search?id=1&byCategory=maybe', undefined, 400, 'INVALID_PARAMETER');
+  await expectError('/api/search?id=1&byCategory=true&categoryMass=2', undefined, 400, 'INVALID_PARAMETER');
+  await expectError('/api/search?id=1&byCategory=true&categoryMass=0.5&topCategories=2', undefined, 400, 'INVALID_PARAMETER');
 
   const gated = await call('/api/search', { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: outsidePhoto('4_dinosaurs', 2) });
   assert.equal(gated.status, 200);
@@ -216,6 +218,9 @@ test('re-ranking and category options pass through to the library', async () => 
   assert.equal(byCat.status, 200, JSON.stringify(byCat.json));
   const gate = (byCat.json as SearchResponse).gate;
   assert.ok(gate && gate.mode === 'predicted', JSON.stringify(gate));
+  const byMass = await call('/api/search?id=1&k=3&byCategory=true&categoryMass=0.5');
+  assert.equal(byMass.status, 200, JSON.stringify(byMass.json));
+  assert.equal((byMass.json as SearchResponse).gate?.mode, 'predicted');
   const explicit = await call('/api/search?id=1&k=3&category=zebra');
   assert.equal(explicit.status, 200, JSON.stringify(explicit.json));
   assert.equal((explicit.json as SearchResponse).gate?.mode, 'explicit');

@@ -14,20 +14,20 @@ import type { Collection } from '../collection.js';
 import { labelledMatrix } from '../eval/dataset.js';
 import { cosineRanker, leaveOneOut, type EvalReport } from '../eval/evaluate.js';
 import { integerInRange } from '../validate.js';
-import { DEFAULT_TOP_CATEGORIES, predictedGate } from './gate.js';
+import { describeRule, gateRule, predictedGate, type GateRuleOptions } from './gate.js';
 import { labelIndexOf } from './label-index.js';
 import { labeller, labelSettings } from './labels.js';
 import { storedPredictions } from './search-gate.js';
 
-export interface GateEvalOptions {
-  topCategories?: number;
+export interface GateEvalOptions extends GateRuleOptions {
   /** The k the gate must supply (widening threshold); hits@10 is measured, so 10. */
   k?: number;
 }
 
 export interface GateEvalReport {
   queries: number;
-  topCategories: number;
+  /** Which of the query's categories open the gate, in words. */
+  rule: string;
   k: number;
   gateRecall: number;
   classKept: number;
@@ -43,7 +43,7 @@ export interface GateEvalReport {
 }
 
 export async function evaluateGate(collection: Collection, options: GateEvalOptions = {}): Promise<GateEvalReport> {
-  const topCategories = integerInRange('topCategories', options.topCategories ?? DEFAULT_TOP_CATEGORIES, 1, 1000);
+  const rule = gateRule(options);
   const k = integerInRange('k', options.k ?? 10, 1, 10_000);
   const settings = labelSettings(await collection.settings());
   const { classes } = await labeller(settings.model);
@@ -63,7 +63,7 @@ export async function evaluateGate(collection: Collection, options: GateEvalOpti
     const id = matrix.ids[excludeRow]!;
     const label = labels[excludeRow]!;
     const predictions = await storedPredictions(collection, id);
-    const decision = predictedGate(index, classes, predictions, { k, topCategories, excludeIds: [id], total });
+    const decision = predictedGate(index, classes, predictions, { ...options, k, excludeIds: [id], total });
     candidateSum += decision.gate.candidates;
     if (decision.gate.widened) widened++;
     if (decision.gate.everything) everything++;
@@ -94,7 +94,7 @@ export async function evaluateGate(collection: Collection, options: GateEvalOpti
   const n = matrix.ids.length;
   return {
     queries: n,
-    topCategories,
+    rule: describeRule(rule),
     k,
     gateRecall: recallSum / n,
     classKept: kept / n,

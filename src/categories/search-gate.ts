@@ -13,8 +13,10 @@ import { decodeLabels, labeller, labelSettings, LABELS_KIND, predictBytes } from
 export interface CategoryOptions {
   /** Gate by the query's predicted categories. */
   byCategory?: boolean;
-  /** How many of the query's top categories open the gate (default 4). */
+  /** A fixed number of the query's top categories opens the gate (default: those covering 90 % of the probability). */
   topCategories?: number;
+  /** The query's categories until their probabilities sum to this (default 0.9). */
+  categoryMass?: number;
   /** Only images labelled with this class (name, word of a name, or synset id). */
   category?: string;
 }
@@ -32,9 +34,15 @@ export async function storedPredictions(collection: Collection, imageId: number)
   return (await collection.store.getLabels([image.hash])).get(image.hash) ?? [];
 }
 
+/** An outside query's predictions, by the collection's label model. */
+export async function predictQuery(collection: Collection, bytes: Buffer): Promise<ImageLabel[]> {
+  return predictBytes(bytes, labelSettings(await collection.settings()).model);
+}
+
+/** @param query an image of the collection (`id`) or an outside image's `predictions` (predictQuery) */
 export async function categoryGate(
   collection: Collection,
-  query: { id?: number; bytes?: Buffer },
+  query: { id?: number; predictions?: Promise<ImageLabel[]> },
   options: CategoryOptions & { k: number; excludeIds: readonly number[]; total: number },
 ): Promise<GateDecision> {
   const settings = labelSettings(await collection.settings());
@@ -46,10 +54,11 @@ export async function categoryGate(
   if (options.category !== undefined) return explicitGate(index, classes, options.category, options.excludeIds);
   let predictions: ImageLabel[] = [];
   if (query.id !== undefined) predictions = await storedPredictions(collection, query.id);
-  else if (query.bytes) predictions = await predictBytes(query.bytes, settings.model);
+  else if (query.predictions) predictions = await query.predictions;
   return predictedGate(index, classes, predictions, {
     k: options.k,
     ...(options.topCategories !== undefined ? { topCategories: options.topCategories } : {}),
+    ...(options.categoryMass !== undefined ? { categoryMass: options.categoryMass } : {}),
     excludeIds: options.excludeIds,
     total: options.total,
   });

@@ -147,23 +147,14 @@ export class CollectionAnn {
   private async scan(onProgress?: (p: AnnSyncProgress) => void): Promise<KeyList> {
     const total = await this.store.countImages('indexed');
     const out = new KeyList();
-    let lastId = -Infinity;
-    let sorted = true;
-    for (let offset = 0; ; offset += PAGE) {
-      const page = await this.store.listImages({ status: 'indexed', limit: PAGE, offset });
-      for (const r of page) {
-        if (r.id < lastId) sorted = false;
-        lastId = r.id;
-        out.push(r.id, hashPrefix(r.hash));
-      }
+    // Keyset pages (id > last seen): each page costs the same however deep into the catalogue.
+    let afterId = -1;
+    for (;;) {
+      const page = await this.store.listImages({ status: 'indexed', limit: PAGE, afterId });
+      for (const r of page) out.push(r.id, hashPrefix(r.hash));
       onProgress?.({ phase: 'scan', done: out.length, total });
       if (page.length < PAGE) break;
-    }
-    if (!sorted) {
-      const order = Array.from({ length: out.length }, (_, i) => i).sort((a, b) => out.data[a * 2]! - out.data[b * 2]!);
-      const next = new KeyList();
-      for (const i of order) next.push(out.data[i * 2]!, out.data[i * 2 + 1]!);
-      return next;
+      afterId = page.at(-1)!.id;
     }
     return out;
   }

@@ -7,9 +7,9 @@ import { HttpError } from './http-error.js';
 import { optionalInteger, optionalNumber } from './params.js';
 
 /** Parameters a search request may carry besides the query image itself. */
-export const SEARCH_PARAMS = ['k', 'threshold', 'rerank', 'rerankTop', 'byCategory', 'topCategories', 'category', 'exact', 'addQuery'] as const;
+export const SEARCH_PARAMS = ['k', 'threshold', 'rerank', 'rerankTop', 'byCategory', 'topCategories', 'categoryMass', 'category', 'exact', 'addQuery'] as const;
 
-export type ServerSearchOptions = Pick<SearchOptions, 'threshold' | 'rerank' | 'byCategory' | 'topCategories' | 'category' | 'exact' | 'addQuery'> & { k: number };
+export type ServerSearchOptions = Pick<SearchOptions, 'threshold' | 'rerank' | 'byCategory' | 'topCategories' | 'categoryMass' | 'category' | 'exact' | 'addQuery'> & { k: number };
 
 export function searchOptions(params: Record<string, unknown>, maxK: number): ServerSearchOptions {
   const unknown = Object.keys(params).filter((key) => !(SEARCH_PARAMS as readonly string[]).includes(key));
@@ -23,6 +23,7 @@ export function searchOptions(params: Record<string, unknown>, maxK: number): Se
   if (rerankTop !== undefined && rerankMethod === undefined) throw invalidParameter('rerank', `one of ${RERANK_METHODS.join(', ')} when rerankTop is given`, params.rerank);
   const byCategory = optionalBoolean('byCategory', params.byCategory);
   const topCategories = optionalInteger('topCategories', params.topCategories, 1, 100);
+  const categoryMass = optionalNumber('categoryMass', params.categoryMass, 0.01, 1);
   const category = optionalText('category', params.category);
   const exact = optionalBoolean('exact', params.exact);
   const addQuery = optionalBoolean('addQuery', params.addQuery);
@@ -32,6 +33,7 @@ export function searchOptions(params: Record<string, unknown>, maxK: number): Se
     ...(rerankMethod !== undefined ? { rerank: { method: rerankMethod, topN: rerankTop ?? DEFAULT_RERANK_TOP } } : {}),
     ...(byCategory !== undefined ? { byCategory } : {}),
     ...(topCategories !== undefined ? { topCategories } : {}),
+    ...(categoryMass !== undefined ? { categoryMass } : {}),
     ...(category !== undefined ? { category } : {}),
     ...(exact !== undefined ? { exact } : {}),
     ...(addQuery ? { addQuery } : {}),

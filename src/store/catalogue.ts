@@ -71,7 +71,7 @@ export interface ImageLabel {
   probability: number;
 }
 
-/** Label rows in columns, one row per (image, class); images may repeat. */
+/** Label rows in columns, one row per (image, class): grouped by image, most probable class first. */
 export interface LabelRows {
   imageIds: Int32Array;
   classIndexes: Int32Array;
@@ -88,6 +88,8 @@ export interface ListOptions {
   status?: ImageStatus;
   limit?: number;
   offset?: number;
+  /** Only ids above this one: pages through a large catalogue at constant cost per page (OFFSET re-reads the skipped rows). */
+  afterId?: number;
 }
 
 export interface CatalogueStore {

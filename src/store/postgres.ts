@@ -231,9 +231,10 @@ export class PostgresCatalogue implements CatalogueStore {
   async listImages(options: ListOptions = {}): Promise<ImageRecord[]> {
     const limit = options.limit === undefined || options.limit < 0 ? null : options.limit;
     const offset = options.offset ?? 0;
+    const afterId = options.afterId ?? -1;
     const r = options.status
-      ? await this.pool.query<ImageRow>(`SELECT * FROM ${this.t('images')} WHERE status = $1 ORDER BY id LIMIT $2 OFFSET $3`, [options.status, limit, offset])
-      : await this.pool.query<ImageRow>(`SELECT * FROM ${this.t('images')} ORDER BY id LIMIT $1 OFFSET $2`, [limit, offset]);
+      ? await this.pool.query<ImageRow>(`SELECT * FROM ${this.t('images')} WHERE status = $1 AND id > $2 ORDER BY id LIMIT $3 OFFSET $4`, [options.status, afterId, limit, offset])
+      : await this.pool.query<ImageRow>(`SELECT * FROM ${this.t('images')} WHERE id > $1 ORDER BY id LIMIT $2 OFFSET $3`, [afterId, limit, offset]);
     return r.rows.map(toRecord);
   }
 

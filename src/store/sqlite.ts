@@ -188,9 +188,10 @@ export class SqliteCatalogue implements CatalogueStore {
   async listImages(options: ListOptions = {}): Promise<ImageRecord[]> {
     const limit = options.limit ?? -1;
     const offset = options.offset ?? 0;
+    const afterId = options.afterId ?? -1;
     const rows = options.status
-      ? this.db.prepare(`SELECT * FROM images WHERE status = ? ORDER BY id LIMIT ? OFFSET ?`).all(options.status, limit, offset)
-      : this.db.prepare(`SELECT * FROM images ORDER BY id LIMIT ? OFFSET ?`).all(limit, offset);
+      ? this.db.prepare(`SELECT * FROM images WHERE status = ? AND id > ? ORDER BY id LIMIT ? OFFSET ?`).all(options.status, afterId, limit, offset)
+      : this.db.prepare(`SELECT * FROM images WHERE id > ? ORDER BY id LIMIT ? OFFSET ?`).all(afterId, limit, offset);
     return (rows as ImageRow[]).map(toRecord);
   }
 

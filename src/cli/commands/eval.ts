@@ -10,7 +10,7 @@ import { progressBar } from '../progress.js';
 import type { RegisterCommand } from './registry.js';
 import { comparePresets, printComparison } from '../eval-compare.js';
 import { measureGate, printGate } from '../eval-gate.js';
-import { parseInteger } from '../parse.js';
+import { parseInteger, parseNumber } from '../parse.js';
 import { rerankFromFlags, rerankMethodOption, rerankTopOption, type RerankFlags } from '../rerank-options.js';
 import { evalRanker, formatSplitEval, learnedSplitEval, rerankTiming } from '../rerank-eval.js';
 
@@ -23,6 +23,7 @@ interface EvalFlags extends RerankFlags {
   json?: boolean;
   byCategory?: boolean;
   topCategories?: number;
+  categoryMass?: number;
   speedImages?: number;
   compare?: string[];
 }
@@ -58,7 +59,8 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--per-class', 'print the per-class table')
     .option('--json', 'print the full report as JSON')
     .option('--by-category', 'also measure the category gate: its recall, hits@10 with and without it, and the speed-up per query')
-    .option('--top-categories <n>', 'categories per query for --by-category', parseInteger)
+    .option('--top-categories <n>', '--by-category with a fixed number of the query\'s top categories', parseInteger)
+    .option('--category-mass <p>', '--by-category with the query\'s categories covering this probability (default 0.9)', parseNumber)
     .option('--speed-images <n>', 'collection size (real + synthetic) for the --by-category speed-up', parseInteger, 100_000)
     .addOption(new Option('--encoder <codes>', 'rank by the recipe\'s float codes, CNN-ITQ bits or autoencoder bits (train them first)').choices(CODE_SPACES).default('recipe'))
     .addOption(rerankMethodOption())
@@ -96,7 +98,7 @@ export const register: RegisterCommand = (program: Command) => {
         // `learned` is graded on classes it was not trained on: see rerank/learned/split-eval.ts.
         const split = rerank?.method === 'learned' ? await learnedSplitEval(collection, rerank, (m) => info(opts, m)) : undefined;
         const reranked = ranker && rerank ? { ...rerank, addedMsPerQuery: timing.medianMs() } : undefined;
-        const gate = flags.byCategory ? await measureGate(collection, flags.topCategories, flags.speedImages ?? 100_000) : undefined;
+        const gate = flags.byCategory ? await measureGate(collection, { ...(flags.topCategories !== undefined ? { topCategories: flags.topCategories } : {}), ...(flags.categoryMass !== undefined ? { categoryMass: flags.categoryMass } : {}) }, flags.speedImages ?? 100_000) : undefined;
         if (flags.json) process.stdout.write(JSON.stringify({ folder: path.resolve(folder), recipe, ...result, ...(gate ? { gate } : {}), ...(reranked ? { rerank: reranked } : {}), ...(split ? { learnedSplit: { ...split, split: { trainClasses: split.split.trainClasses, testClasses: split.split.testClasses } } } : {}) }, null, 2) + '\n');
         else {
           printEval(result, flags.perClass ?? false);

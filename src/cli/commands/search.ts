@@ -21,6 +21,7 @@ interface SearchFlags extends RerankFlags {
   html?: string;
   byCategory?: boolean;
   topCategories?: number;
+  categoryMass?: number;
   category?: string;
   showLabels?: boolean;
   addQuery?: boolean;
@@ -74,7 +75,8 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--json', 'print results as JSON')
     .option('--html <file>', 'also write a self-contained HTML page with the query and its top-k')
     .option('--by-category', 'compare only with images sharing the query\'s predicted ImageNet categories (needs index --labels)')
-    .option('--top-categories <n>', 'how many of the query\'s top categories open the gate', parseInteger)
+    .option('--top-categories <n>', 'a fixed number of the query\'s top categories opens the gate (default: those covering 90 % of the probability)', parseInteger)
+    .option('--category-mass <p>', 'the query\'s categories until their probabilities sum to p (0.01..1, default 0.9)', parseNumber)
     .option('--category <name>', 'only images labelled with this class: a name, a word of one ("turtle"), or a synset id')
     .option('--show-labels', 'print each result\'s predicted labels')
     .option('--add-query', 'also add the query image to the collection (after searching)')
@@ -92,8 +94,9 @@ export const register: RegisterCommand = (program: Command) => {
           k: flags.k,
           ...(rerank ? { rerank } : {}),
           ...(flags.threshold !== undefined ? { threshold: flags.threshold } : {}),
-          ...(flags.byCategory || flags.topCategories !== undefined ? { byCategory: true } : {}),
+          ...(flags.byCategory || flags.topCategories !== undefined || flags.categoryMass !== undefined ? { byCategory: true } : {}),
           ...(flags.topCategories !== undefined ? { topCategories: flags.topCategories } : {}),
+          ...(flags.categoryMass !== undefined ? { categoryMass: flags.categoryMass } : {}),
           ...(flags.category !== undefined ? { category: flags.category } : {}),
           ...(flags.addQuery ? { addQuery: true } : {}),
           ...(flags.exact ? { exact: true } : {}),

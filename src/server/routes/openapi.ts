@@ -7,11 +7,12 @@ const threshold = { name: 'threshold', in: 'query', description: 'Drop results s
 const rerank = { name: 'rerank', in: 'query', description: 'Re-rank the first-stage candidates', schema: { enum: ['none', 'ssim', 'ms-ssim', 'ssim-euclid', 'learned'] } };
 const rerankTop = { name: 'rerankTop', in: 'query', description: 'How many first-stage candidates are re-ranked (default 100)', schema: { type: 'integer', minimum: 1 } };
 const byCategory = { name: 'byCategory', in: 'query', description: "Scan only images sharing the query's predicted categories (widens when too few)", schema: { type: 'boolean' } };
-const topCategories = { name: 'topCategories', in: 'query', description: 'How many predicted categories open the gate (default 4)', schema: { type: 'integer', minimum: 1 } };
+const topCategories = { name: 'topCategories', in: 'query', description: 'A fixed number of predicted categories opens the gate (default: those covering categoryMass)', schema: { type: 'integer', minimum: 1 } };
+const categoryMass = { name: 'categoryMass', in: 'query', description: "The query's predicted categories until their probabilities sum to this (default 0.9)", schema: { type: 'number', minimum: 0.01, maximum: 1 } };
 const category = { name: 'category', in: 'query', description: 'Only images labelled with this class (name, word or synset id)', schema: { type: 'string' } };
 const exact = { name: 'exact', in: 'query', description: 'true: scan every code; false: use the ANN index', schema: { type: 'boolean' } };
 const addQuery = { name: 'addQuery', in: 'query', description: 'Also store the query image in the collection (needs the bearer token)', schema: { type: 'boolean' } };
-const searchParams = [k, threshold, rerank, rerankTop, byCategory, topCategories, category, exact, addQuery];
+const searchParams = [k, threshold, rerank, rerankTop, byCategory, topCategories, categoryMass, category, exact, addQuery];
 const idParam = { name: 'id', in: 'path', required: true, description: 'Image id from the catalogue', schema: { type: 'integer', minimum: 1 } };
 const bearer = [{ bearer: [] }];
 
