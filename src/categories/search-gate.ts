@@ -6,17 +6,13 @@
 import type { Collection } from '../collection.js';
 import { SimiliError } from '../errors.js';
 import type { ImageLabel } from '../store/catalogue.js';
-import { explicitGate, predictedGate, type GateDecision } from './gate.js';
+import { explicitGate, predictedGate, type GateDecision, type GateRuleOptions } from './gate.js';
 import { labelIndexOf } from './label-index.js';
 import { decodeLabels, labeller, labelSettings, LABELS_KIND, predictBytes } from './labels.js';
 
-export interface CategoryOptions {
-  /** Gate by the query's predicted categories. */
+export interface CategoryOptions extends GateRuleOptions {
+  /** Gate by the query's predicted categories (which ones: GateRuleOptions). */
   byCategory?: boolean;
-  /** A fixed number of the query's top categories opens the gate (default: those covering 90 % of the probability). */
-  topCategories?: number;
-  /** The query's categories until their probabilities sum to this (default 0.9). */
-  categoryMass?: number;
   /** Only images labelled with this class (name, word of a name, or synset id). */
   category?: string;
 }
