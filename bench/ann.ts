@@ -169,6 +169,7 @@ function exactTruth(data: Float32Array, n: number, dim: number, queries: Float32
   const slice = 1_000_000;
   for (let start = 0; start < n; start += slice) {
     const end = Math.min(n, start + slice);
+    // A copy, not a subarray: some usearch entry points ignore byteOffset (see AnnIndex.vectors).
     const res = usearch.exactSearch(data.slice(start * dim, end * dim), queries, dim, 10, usearch.MetricKind.IP, 0);
     for (let i = 0; i < q; i++) {
       const m = q === 1 ? res : (res as BatchMatches).get(i);
