@@ -4,7 +4,7 @@
  * a few per job, and waits until workers have written them all, reporting progress from
  * the queue's events. Interrupting the wait leaves the jobs to the workers.
  */
-import { Queue, QueueEvents, type Job } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import type { IndexOptions } from '../collection.js';
 import type { PipelineProgress, PipelineResult } from '../indexing/pipeline.js';
 import type { FailedImage, FileFacts } from '../store/catalogue.js';
@@ -67,11 +67,15 @@ export function queueDispatch(options: QueueDispatchOptions): NonNullable<IndexO
       report();
       if (pending.size === 0) wake();
     };
-    const check = async (job: Job<IndexJob, IndexJobResult> | undefined, id: string): Promise<void> => {
+    // Ask the state first, then read the job: a job read first may complete in between and
+    // then show state 'completed' with no return value yet.
+    const check = async (id: string): Promise<void> => {
+      const state = await queue.getJobState(id);
+      if (state !== 'completed' && state !== 'failed') return;
+      const job = await queue.getJob(id);
       if (!job) return;
-      const state = await job.getState();
       if (state === 'completed') settle(id, { kind: 'done', result: job.returnvalue });
-      else if (state === 'failed') settle(id, { kind: 'failed', reason: job.failedReason });
+      else settle(id, { kind: 'failed', reason: job.failedReason });
     };
 
     events.on('completed', ({ jobId, returnvalue }) => {
@@ -82,7 +86,7 @@ export function queueDispatch(options: QueueDispatchOptions): NonNullable<IndexO
     // 'failed' also fires for attempts that will be retried: only the job's state says which.
     events.on('failed', ({ jobId }) => {
       lastEvent = Date.now();
-      void queue.getJob(jobId).then((job) => check(job, jobId)).catch(() => {});
+      void check(jobId).catch(() => {});
     });
 
     try {
@@ -116,7 +120,7 @@ export function queueDispatch(options: QueueDispatchOptions): NonNullable<IndexO
         // Events can be missed (a reconnect); now and then ask about the oldest pending jobs.
         if (pending.size > 0 && Date.now() - lastEvent >= pollMs) {
           lastEvent = Date.now();
-          for (const id of [...pending.keys()].slice(0, 500)) await check(await queue.getJob(id), id);
+          for (const id of [...pending.keys()].slice(0, 500)) await check(id);
         }
       }
     } finally {
