@@ -20,9 +20,10 @@
  *   BENCH_ANN_CANDIDATES [<default>,400] graph results re-scored with the f32 codes
  *   BENCH_ANN_REAL    [300]              real images to extract codes from
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import usearch, { type BatchMatches } from 'usearch';
 import { decodeImage } from '../src/decode/decode.js';
 import { createEncoder } from '../src/encode/create.js';
@@ -130,29 +131,89 @@ async function baseCodes(dim: number, realCount: number): Promise<Base> {
   return { data, n: raw.n, dim, source: `${raw.source}, PCA-whitened to ${dim} dimensions` };
 }
 
-/** n synthetic codes: blend of two base codes + noise at the base's per-dimension spread, renormalised. */
-function synthesise(base: Base, n: number, seed: number): Float32Array {
+/**
+ * n synthetic codes (blend of two base codes + noise at the base's per-dimension spread,
+ * renormalised), produced `chunk` rows at a time from one random stream: the rows do not
+ * depend on the chunk size, so a run at 10M draws the same first 1M rows as before.
+ */
+function* synthesise(base: Base, n: number, seed: number, chunk = 1_000_000): Generator<Float32Array> {
   const { dim } = base;
   const mean = meanRow(base.data, base.n, dim);
   const spread = new Float32Array(dim);
   for (let i = 0; i < base.n; i++) for (let j = 0; j < dim; j++) spread[j]! += (base.data[i * dim + j]! - mean[j]!) ** 2;
   for (let j = 0; j < dim; j++) spread[j] = Math.sqrt(spread[j]! / base.n);
   const r = makeRandom(seed);
-  const out = new Float32Array(n * dim);
-  for (let i = 0; i < n; i++) {
-    const a = Math.floor(r.uniform() * base.n) * dim;
-    const b = Math.floor(r.uniform() * base.n) * dim;
-    const w = 0.6 + 0.4 * r.uniform();
-    let norm = 0;
-    for (let j = 0; j < dim; j++) {
-      const v = w * base.data[a + j]! + (1 - w) * base.data[b + j]! + 0.35 * spread[j]! * r.gauss();
-      out[i * dim + j] = v;
-      norm += v * v;
+  for (let start = 0; start < n; start += chunk) {
+    const rows = Math.min(chunk, n - start);
+    const out = new Float32Array(rows * dim);
+    for (let i = 0; i < rows; i++) {
+      const a = Math.floor(r.uniform() * base.n) * dim;
+      const b = Math.floor(r.uniform() * base.n) * dim;
+      const w = 0.6 + 0.4 * r.uniform();
+      let norm = 0;
+      for (let j = 0; j < dim; j++) {
+        const v = w * base.data[a + j]! + (1 - w) * base.data[b + j]! + 0.35 * spread[j]! * r.gauss();
+        out[i * dim + j] = v;
+        norm += v * v;
+      }
+      const inv = 1 / Math.sqrt(norm);
+      for (let j = 0; j < dim; j++) out[i * dim + j]! *= inv;
     }
-    const inv = 1 / Math.sqrt(norm);
-    for (let j = 0; j < dim; j++) out[i * dim + j]! *= inv;
+    yield out;
   }
-  return out;
+}
+
+/**
+ * The stored vectors, on disk: at 10M x 256 they are 10 GB, which cannot sit in memory
+ * beside an f32 or f16 graph of the same vectors on a 24 GiB machine. Rows are read in
+ * slices for building and exact search, and one by one for re-scoring.
+ */
+class CodeFile {
+  private constructor(readonly file: string, readonly n: number, readonly dim: number, private readonly fd: number) {}
+
+  static write(file: string, chunks: Iterable<Float32Array>, n: number, dim: number): CodeFile {
+    const fd = openSync(file, 'w+');
+    for (const c of chunks) writeSync(fd, new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+    return new CodeFile(file, n, dim, fd);
+  }
+
+  /** Rows [start, end) as a fresh array (byteOffset 0, as usearch wants). */
+  rows(start: number, end: number): Float32Array {
+    const out = new Float32Array((end - start) * this.dim);
+    readSync(this.fd, new Uint8Array(out.buffer), 0, out.byteLength, start * this.dim * 4);
+    return out;
+  }
+
+  /** The rows of 1-based ids, packed in the given order. */
+  gather(ids: readonly number[]): Float32Array {
+    const out = new Float32Array(ids.length * this.dim);
+    const row = this.dim * 4;
+    ids.forEach((id, i) => readSync(this.fd, new Uint8Array(out.buffer, i * row, row), 0, row, (id - 1) * row));
+    return out;
+  }
+
+  /** The mean of the first `count` rows. */
+  meanOfFirst(count: number): Float32Array {
+    const m = Math.min(this.n, count);
+    return meanRow(this.rows(0, m), m, this.dim);
+  }
+
+  remove(): void {
+    closeSync(this.fd);
+    rmSync(this.file, { force: true });
+  }
+}
+
+const SECTION = 'ANN (HNSW, usearch) vs exact';
+
+/** Rows of the last results.json that this run did not measure again (same vectors, storage, ef, re-scored). */
+function earlierRows(fresh: Array<Record<string, string | number>>): Array<Record<string, string | number>> {
+  const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
+  if (!existsSync(file)) return [];
+  const sections = (JSON.parse(readFileSync(file, 'utf8')) as { results?: { ann?: BenchSection[] } }).results?.ann ?? [];
+  const key = (r: Record<string, string | number>): string => [r.vectors, r.dim, r.storage, r['ef search'], r['re-scored']].join('/');
+  const seen = new Set(fresh.map(key));
+  return sections.filter((s) => s.name === SECTION).flatMap((s) => s.rows).filter((r) => !seen.has(key(r)));
 }
 
 function rssMiB(): number {
@@ -164,13 +225,13 @@ interface Truth {
 }
 
 /** Exact top 10 per query, scanned in slices of 1M rows so no single native call sees a > 4 GiB array. */
-function exactTruth(data: Float32Array, n: number, dim: number, queries: Float32Array, q: number): Truth {
+function exactTruth(codes: CodeFile, queries: Float32Array, q: number): Truth {
+  const { n, dim } = codes;
   const best: Array<Array<{ id: number; d: number }>> = Array.from({ length: q }, () => []);
   const slice = 1_000_000;
   for (let start = 0; start < n; start += slice) {
     const end = Math.min(n, start + slice);
-    // A copy, not a subarray: some usearch entry points ignore byteOffset (see AnnIndex.vectors).
-    const res = usearch.exactSearch(data.slice(start * dim, end * dim), queries, dim, 10, usearch.MetricKind.IP, 0);
+    const res = usearch.exactSearch(codes.rows(start, end), queries, dim, 10, usearch.MetricKind.IP, 0);
     for (let i = 0; i < q; i++) {
       const m = q === 1 ? res : (res as BatchMatches).get(i);
       for (let j = 0; j < m.keys.length; j++) best[i]!.push({ id: start + Number(m.keys[j]!) + 1, d: m.distances[j]! });
@@ -181,21 +242,22 @@ function exactTruth(data: Float32Array, n: number, dim: number, queries: Float32
   return { ids: best.map((b) => b.map((x) => x.id)) };
 }
 
-async function measure(quantisation: AnnQuantisation, data: Float32Array, n: number, dim: number, queries: Float32Array, q: number, truth: Truth, efs: number[], candidates: number[]): Promise<Array<Record<string, string | number>>> {
+async function measure(quantisation: AnnQuantisation, codes: CodeFile, queries: Float32Array, q: number, truth: Truth, efs: number[], candidates: number[]): Promise<Array<Record<string, string | number>>> {
+  const { n, dim } = codes;
   // Graph shape can be tried without touching the defaults (BENCH_ANN_CONNECTIVITY, BENCH_ANN_EXPANSION_ADD).
   const settings = annSettings({
     quantisation,
     ...(process.env.BENCH_ANN_CONNECTIVITY ? { connectivity: Number(process.env.BENCH_ANN_CONNECTIVITY) } : {}),
     ...(process.env.BENCH_ANN_EXPANSION_ADD ? { expansionAdd: Number(process.env.BENCH_ANN_EXPANSION_ADD) } : {}),
   });
-  const centre = quantisation === 'b1' ? meanRow(data.subarray(0, Math.min(n, 10_000) * dim), Math.min(n, 10_000), dim) : null;
+  const centre = quantisation === 'b1' ? codes.meanOfFirst(10_000) : null;
   const rssBefore = rssMiB();
   let ann: AnnIndex | null = new AnnIndex(dim, settings, { centre });
   const t0 = performance.now();
   const chunk = 50_000;
   for (let start = 0; start < n; start += chunk) {
     const end = Math.min(n, start + chunk);
-    ann.add(Int32Array.from({ length: end - start }, (_, i) => start + i + 1), data.subarray(start * dim, end * dim), 0);
+    ann.add(Int32Array.from({ length: end - start }, (_, i) => start + i + 1), codes.rows(start, end), 0);
     if (n >= 500_000) process.stderr.write(`  ${quantisation} ${end}/${n} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
   }
   const buildS = (performance.now() - t0) / 1000;
@@ -203,6 +265,8 @@ async function measure(quantisation: AnnQuantisation, data: Float32Array, n: num
   const file = path.join(CACHE, `bench-${quantisation}-${n}.usearch`);
   ann.save(file);
   ann = null;
+  // The graph in memory is freed only when its wrapper is collected; do it before the view maps the file.
+  globalThis.gc?.();
   const bytes = statSync(file).size;
 
   const rows: Array<Record<string, string | number>> = [];
@@ -215,11 +279,17 @@ async function measure(quantisation: AnnQuantisation, data: Float32Array, n: num
     let rawHits = 0;
     for (let i = 0; i < q; i++) {
       const query = queries.subarray(i * dim, (i + 1) * dim);
-      const t = performance.now();
+      let t = performance.now();
       const cand = view.search(query, want, 1);
+      let elapsed = performance.now() - t;
+      // Reading the candidates' rows from the bench's file is not timed: Collection.search
+      // re-scores from codes already in memory.
+      const rows = codes.gather(cand.map((m) => m.id));
+      t = performance.now();
       // Re-score with the full float codes, as Collection.search does.
-      const rescored = cand.map((m) => ({ id: m.id, s: dot(data, (m.id - 1) * dim, query, dim) })).sort((x, y) => y.s - x.s).slice(0, 10);
-      times.push(performance.now() - t);
+      const rescored = cand.map((m, j) => ({ id: m.id, s: dot(rows, j * dim, query, dim) })).sort((x, y) => y.s - x.s).slice(0, 10);
+      elapsed += performance.now() - t;
+      times.push(elapsed);
       const want10 = new Set(truth.ids[i]);
       hits += rescored.filter((x) => want10.has(x.id)).length;
       rawHits += cand.slice(0, 10).filter((m) => want10.has(m.id)).length;
@@ -238,6 +308,7 @@ async function measure(quantisation: AnnQuantisation, data: Float32Array, n: num
       'build s': Number(buildS.toFixed(1)),
       'build RSS +MiB': Math.round(rssAfter - rssBefore),
       'index bytes/image': Math.round(bytes / n),
+      measured: new Date().toISOString().slice(0, 10),
     });
     process.stderr.write(`ann: ${JSON.stringify(rows.at(-1))}\n`);
   }
@@ -255,29 +326,34 @@ export default async function bench(): Promise<BenchSection[]> {
   const efs = envList('BENCH_ANN_EF', `128,512,${DEFAULT_ANN_SETTINGS.expansionSearch}`).map(Number);
   const candidates = envList('BENCH_ANN_CANDIDATES', `${candidateCount(10)},400`).map(Number);
   const base = await baseCodes(dim, Number(process.env.BENCH_ANN_REAL ?? 300));
-  const queries = synthesise(base, q, 7);
+  const queries = synthesise(base, q, 7).next().value as Float32Array;
   const rows: Array<Record<string, string | number>> = [];
   for (const n of sizes) {
     const t0 = performance.now();
-    const data = synthesise(base, n, 1000 + n);
-    const truth = exactTruth(data, n, dim, queries, q);
+    const codes = CodeFile.write(path.join(CACHE, `codes-${n}x${dim}.f32`), synthesise(base, n, 1000 + n), n, dim);
+    const truth = exactTruth(codes, queries, q);
     process.stderr.write(`ann: ${n} x ${dim} vectors generated, exact top 10 in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     const these = explicitQuant || n <= allQuantMax ? quants : [DEFAULT_ANN_SETTINGS.quantisation];
-    for (const quantisation of these) rows.push(...(await measure(quantisation, data, n, dim, queries, q, truth, efs, candidates)));
+    try {
+      for (const quantisation of these) rows.push(...(await measure(quantisation, codes, queries, q, truth, efs, candidates)));
+    } finally {
+      codes.remove();
+    }
   }
   const s = annSettings({
     ...(process.env.BENCH_ANN_CONNECTIVITY ? { connectivity: Number(process.env.BENCH_ANN_CONNECTIVITY) } : {}),
     ...(process.env.BENCH_ANN_EXPANSION_ADD ? { expansionAdd: Number(process.env.BENCH_ANN_EXPANSION_ADD) } : {}),
   });
   return [{
-    name: 'ANN (HNSW, usearch) vs exact',
-    rows,
+    name: SECTION,
+    rows: [...rows, ...earlierRows(rows)],
     notes: [
       `vectors: ${base.source}; synthetic = blend of two base codes + Gaussian noise at 0.35 x their per-dimension spread, L2-normalised`,
       `graph: connectivity ${s.connectivity}, expansion add ${s.expansionAdd}, default search ${s.expansionSearch} (column ef search); the graph's best 're-scored' candidates re-scored with the f32 codes (Collection.search: ${candidateCount(10)} for k = 10)`,
       `${q} queries, one at a time on one thread; build on all ${os.cpus().length} cores; machine shared with other jobs, so times are upper bounds`,
       'index bytes/image = saved graph file / vectors (the f32 codes used for re-scoring live in the catalogue, 4 x dim bytes/image more)',
       'b1: sign bits of (code - mean code), Hamming distance',
+      `rows this run did not measure are kept from bench/results.json (column measured): a 10M build takes hours`,
     ],
   }];
 }

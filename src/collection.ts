@@ -98,7 +98,7 @@ export interface SearchOptions extends CategoryOptions {
   /** Also store the query image in the collection (after searching, so it cannot find itself). */
   addQuery?: boolean;
   k?: number;
-  /** Drop hits scoring below this cosine similarity. */
+  /** Drop hits whose codes' cosine similarity with the query's is below this. */
   threshold?: number;
   /** Images never returned (by id). A query by id always excludes itself. */
   excludeIds?: readonly number[];
@@ -122,7 +122,15 @@ export interface SearchHit {
   path: string;
   /** Where to open it: an absolute file path, or the URL. */
   location: string;
+  /** What the list is ordered by: cosine in the space the recipe ranks in (see `similarity`), or the re-ranker's score. */
   score: number;
+  /**
+   * Cosine similarity of this image's code and the query's; thresholds apply to it. The
+   * ranking space can differ from the codes (DBA pulls each image towards its neighbours,
+   * query expansion blends the query with its own): it ranks better, but would score a whole
+   * cluster 0.9999. Set by `Collection.search`.
+   */
+  similarity?: number;
 }
 
 export interface SearchResult {
@@ -155,7 +163,7 @@ export class Collection {
   readonly store: CatalogueStore;
   private readonly encoderOptions: EncoderOptions;
   private encoderPromise: Promise<Encoder> | null = null;
-  private matrixCache: { generation: number; matrix: CodeMatrix; rowOf: Map<number, number> } | null = null;
+  private matrixCache: { generation: number; matrix: CodeMatrix; plain: CodeMatrix; rowOf: Map<number, number> } | null = null;
   private transformCache: { generation: number; transform: LearnedTransform | null } | null = null;
   private annSearcher: AnnSearcher | null = null;
 
@@ -441,7 +449,11 @@ export class Collection {
     return (await this.matrix()).matrix;
   }
 
-  private async matrix(): Promise<{ matrix: CodeMatrix; rowOf: Map<number, number> }> {
+  /**
+   * The searchable rows (`matrix`: DBA-augmented when the recipe says so) and the codes
+   * themselves (`plain`, the same object without DBA), in the same row order.
+   */
+  private async matrix(): Promise<{ matrix: CodeMatrix; plain: CodeMatrix; rowOf: Map<number, number> }> {
     const generation = await this.store.generation();
     if (this.matrixCache?.generation !== generation) {
       const plain = await this.store.loadCodes();
@@ -449,7 +461,7 @@ export class Collection {
       const matrix = dba ? overlayDba(plain, deserializeMatrix(dba)) : plain;
       const rowOf = new Map<number, number>();
       matrix.ids.forEach((id, row) => rowOf.set(id, row));
-      this.matrixCache = { generation, matrix, rowOf };
+      this.matrixCache = { generation, matrix, plain, rowOf };
     }
     return this.matrixCache;
   }
@@ -462,19 +474,24 @@ export class Collection {
     return (await this.toCode())(raw!);
   }
 
-  /** The query's code: encoded for outside images, read from the catalogue for an id. */
-  async queryCode(query: QueryInput): Promise<{ code: Float32Array; kind: SearchResult['query']['kind']; label: string; id?: number; bytes?: Buffer }> {
+  /**
+   * The query's code: encoded for outside images, read from the catalogue for an id. For an
+   * id, `code` is the row search scans (augmented when the recipe uses DBA, so an image finds
+   * itself first) and `plain` the stored code itself.
+   */
+  async queryCode(query: QueryInput): Promise<{ code: Float32Array; plain: Float32Array; kind: SearchResult['query']['kind']; label: string; id?: number; bytes?: Buffer }> {
     if (!('id' in query)) {
       const outside = await this.outsideQuery(query);
-      return { code: await this.encodeImage(outside.bytes), ...outside };
+      const code = await this.encodeImage(outside.bytes);
+      return { code, plain: code, ...outside };
     }
     const image = await this.store.getImage(query.id);
-    const { matrix, rowOf } = await this.matrix();
+    const { matrix, plain, rowOf } = await this.matrix();
     const row = rowOf.get(query.id);
-    // The row search scans (augmented when the recipe uses DBA), so an image finds itself first.
-    const code = !image ? undefined : row !== undefined ? matrix.data.slice(row * matrix.dim, (row + 1) * matrix.dim) : await this.store.getCode(query.id);
-    if (!image || !code) throw new SimiliError('NOT_FOUND', `No indexed image with id ${query.id} in ${this.dir}`);
-    return { code, kind: 'id', label: image.path, id: image.id };
+    const stored = image && row === undefined ? await this.store.getCode(query.id) : undefined;
+    if (!image || (row === undefined && !stored)) throw new SimiliError('NOT_FOUND', `No indexed image with id ${query.id} in ${this.dir}`);
+    const rowOfMatrix = (m: CodeMatrix): Float32Array => stored ?? m.data.slice(row! * m.dim, (row! + 1) * m.dim);
+    return { code: rowOfMatrix(matrix), plain: rowOfMatrix(plain), kind: 'id', label: image.path, id: image.id };
   }
 
   /** The bytes of a query image from outside the collection, and how to name it. */
@@ -501,7 +518,8 @@ export class Collection {
         predictions = predictQuery(this, outside.bytes);
         predictions.catch(() => undefined); // awaited (and reported) by the gate; never an unhandled rejection
       }
-      q = { code: await this.encodeImage(outside.bytes), ...outside };
+      const code = await this.encodeImage(outside.bytes);
+      q = { code, plain: code, ...outside };
     }
     const t1 = performance.now();
     const excludeIds = [...(options.excludeIds ?? []), ...(q.id !== undefined ? [q.id] : [])];
@@ -522,9 +540,10 @@ export class Collection {
     const ranking = binary ? null : await this.rankingCode(q.code, excludeIds, candidateIds, q.id === undefined);
     const twin = ranking?.twin ?? null;
     const found = !ranking
-      ? await this.binaryHits(options.encoder as 'itq' | 'autoencoder', q, firstK, threshold, excludeIds, candidateIds)
-      : await this.searchCode(ranking.code, { ...options, k: twin ? firstK - 1 : firstK, threshold, excludeIds: ranking.exclude, ...(candidateIds ? { candidateIds } : {}) });
-    const firstHits = twin ? [twin, ...found].map((h, i) => ({ ...h, rank: i + 1 })) : found;
+      ? await this.binaryHits(options.encoder as 'itq' | 'autoencoder', q, firstK, excludeIds, candidateIds)
+      : await this.searchCode(ranking.code, { ...options, k: twin ? firstK - 1 : firstK, threshold: undefined, excludeIds: ranking.exclude, ...(candidateIds ? { candidateIds } : {}) });
+    // A twin is listed first, so it scores at least as high as the first of the rest.
+    const firstHits = await this.withSimilarity(twin ? [{ ...twin, score: Math.max(twin.score, found[0]?.score ?? twin.score) }, ...found] : found, q.plain, threshold);
     const t2 = performance.now();
     const hits = rerank ? await rerankHits(this, q.bytes ? { buffer: q.bytes } : query, q.code, firstHits, rerank, k) : firstHits;
     const t3 = performance.now();
@@ -550,7 +569,7 @@ export class Collection {
   ): Promise<{ code: Float32Array; exclude: readonly number[]; twin: SearchHit | null }> {
     const policy = (await this.recipe())?.search?.queryExpansion;
     if (!policy) return { code, exclude: excludeIds, twin: null };
-    const { matrix, rowOf } = await this.matrix();
+    const { matrix, plain, rowOf } = await this.matrix();
     const candidates = candidateIds ? { candidateIds } : {};
     // One scan serves both the twin check and the expansion, unless a twin is found.
     const near = (c: Float32Array, exclude: readonly number[]): Promise<SearchHit[]> =>
@@ -561,10 +580,10 @@ export class Collection {
     let neighbours = await near(code, excludeIds);
     // Searchable rows may be augmented (DBA): the twin test compares plain codes.
     for (const hit of outside ? neighbours.slice(0, TWIN_CANDIDATES) : []) {
-      const plain = await this.store.getCode(hit.id);
-      const score = plain ? dot(plain, 0, code, code.length) : -1;
+      const row = rowOf.get(hit.id);
+      if (row === undefined) continue;
+      const score = dot(plain.data, row * plain.dim, code, code.length);
       if (score < TWIN_SCORE) continue;
-      const row = rowOf.get(hit.id)!;
       base = matrix.data.slice(row * matrix.dim, (row + 1) * matrix.dim);
       exclude = [...excludeIds, hit.id];
       twin = { ...hit, score };
@@ -579,7 +598,7 @@ export class Collection {
   }
 
   private async binaryHits(
-    space: 'itq' | 'autoencoder', q: { code: Float32Array; id?: number; bytes?: Buffer }, k: number, threshold: number,
+    space: 'itq' | 'autoencoder', q: { code: Float32Array; id?: number; bytes?: Buffer }, k: number,
     excludeIds: readonly number[], candidateIds: readonly number[] | undefined,
   ): Promise<SearchHit[]> {
     // A candidate gate narrows afterwards: ask for everything the gate might drop.
@@ -589,16 +608,34 @@ export class Collection {
       const allowed = new Set(candidateIds);
       scored = scored.filter((s) => allowed.has(s.id)).slice(0, k);
     }
-    return this.toHits(scored, threshold);
+    return this.toHits(scored);
   }
 
-  /** Nearest images to a code already in this collection's space. */
-  async searchCode(code: Float32Array, options: SearchOptions = {}): Promise<SearchHit[]> {
+  /** Hits in the order given, each with its `similarity` to the query's code; those below `threshold` dropped. */
+  private async withSimilarity(hits: readonly SearchHit[], query: Float32Array, threshold: number): Promise<SearchHit[]> {
+    const { plain, rowOf } = hits.length > 0 ? await this.matrix() : { plain: null, rowOf: null };
+    const kept: SearchHit[] = [];
+    for (const hit of hits) {
+      const row = rowOf?.get(hit.id);
+      const code = row === undefined ? await this.store.getCode(hit.id) : undefined;
+      const similarity = row !== undefined ? dot(plain!.data, row * plain!.dim, query, query.length) : code ? dot(code, 0, query, query.length) : hit.score;
+      if (similarity >= threshold) kept.push({ ...hit, similarity });
+    }
+    return kept.map((h, i) => ({ ...h, rank: i + 1 }));
+  }
+
+  /**
+   * Nearest images to a code already in this collection's space: by the searchable rows
+   * (DBA-augmented when the recipe says so), or by the codes themselves with `plain`.
+   */
+  async searchCode(code: Float32Array, options: SearchOptions & { plain?: boolean } = {}): Promise<SearchHit[]> {
     // A candidate subset is small by nature: scanned exactly.
     if (!options.candidateIds && (await this.ann().useAnn(options.exact, await this.store.countImages('indexed')))) {
       return this.annSearchCode(code, options);
     }
-    const { matrix, rowOf } = await this.matrix();
+    const cached = await this.matrix();
+    const { rowOf } = cached;
+    const matrix = options.plain ? cached.plain : cached.matrix;
     if (matrix.ids.length === 0) return [];
     if (code.length !== matrix.dim) {
       throw new SimiliError('ENCODER_MISMATCH', `Query code has ${code.length} dimensions but collection ${this.dir} has ${matrix.dim}: it was encoded with another encoder`);
@@ -662,10 +699,11 @@ export class Collection {
   async duplicates(options: { threshold?: number; k?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<Array<DuplicateGroup & { images: ImageRecord[] }>> {
     const threshold = numberInRange('threshold', options.threshold ?? 0.95, -1, 1);
     const k = integerInRange('k', options.k ?? 10, 1, 1000);
-    const { matrix, rowOf } = await this.matrix();
-    const groups = await findDuplicateGroups(Array.from(matrix.ids), async (id, n, min) => {
+    // Duplicates are judged by the codes themselves: DBA rows make a whole cluster look alike.
+    const { plain, rowOf } = await this.matrix();
+    const groups = await findDuplicateGroups(Array.from(plain.ids), async (id, n, min) => {
       const row = rowOf.get(id)!;
-      const hits = await this.searchCode(matrix.data.subarray(row * matrix.dim, (row + 1) * matrix.dim), { k: n, threshold: min, excludeIds: [id] });
+      const hits = await this.searchCode(plain.data.subarray(row * plain.dim, (row + 1) * plain.dim), { k: n, threshold: min, excludeIds: [id], plain: true });
       return hits.map((h) => ({ id: h.id, score: h.score }));
     }, { threshold, k, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
     return Promise.all(groups.map(async (g) => ({ ...g, images: await this.store.getImages(g.ids) })));

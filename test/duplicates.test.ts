@@ -31,3 +31,17 @@ test('finds a copy and a re-encoded, resized version of the same photo', async (
   assert.equal(groups.length, 1, JSON.stringify(groups.map((g) => g.images.map((i) => i.path))));
   assert.deepEqual(groups[0]!.images.map((i) => i.path).sort(), ['class0/002.jpg', 'copy.jpg', 'smaller.jpg']);
 });
+
+test('with DBA and query expansion in the recipe, duplicates are judged by the codes, not by the augmented rows', async () => {
+  const dir = tempDir();
+  const photos = path.join(dir, 'photos');
+  const files = await writeImageFolder(photos, 40, 10);
+  copyFileSync(files[12]!, path.join(photos, 'copy.jpg'));
+  // DBA pulls each image towards its class: the augmented rows of a class all look alike.
+  const recipe = { ...presetRecipe('classic'), post: { ...presetRecipe('balanced').post }, search: presetRecipe('balanced').search! };
+  const c = await Collection.open(path.join(dir, 'col'), { create: true });
+  await c.index(photos, { recipe });
+  const groups = await c.duplicates({ threshold: 0.95 });
+  await c.close();
+  assert.deepEqual(groups.map((g) => g.images.map((i) => i.path).sort()), [['class1/012.jpg', 'copy.jpg']]);
+});

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { Collection } from '../src/collection.js';
 import { presetRecipe } from '../src/encode/recipe.js';
 import { SimiliError } from '../src/errors.js';
+import { dot } from '../src/search/exact.js';
 import { writeImageFolder } from './helpers/images.js';
 import { tempDir } from './helpers/paths.js';
 
@@ -64,5 +65,19 @@ test('with query expansion, an outside copy of a collection image comes first as
   assert.equal(res.hits[0]!.path, 'class1/013.jpg');
   assert.ok(res.hits[0]!.score > 0.999, `score ${res.hits[0]!.score}`);
   assert.equal(new Set(res.hits.map((h) => h.id)).size, 5, 'the twin is not listed twice');
+
+  // Ordered in the augmented space (score), and each hit's similarity is the cosine of the codes.
+  const query = await c.store.getCode(res.hits[0]!.id);
+  for (const byId of [await c.search({ id: res.hits[0]!.id }, { k: 10 }), res]) {
+    assert.ok(byId.hits.every((h, i) => i === 0 || h.score <= byId.hits[i - 1]!.score), 'scores fall down the list');
+    for (const hit of byId.hits) {
+      const code = (await c.store.getCode(hit.id))!;
+      assert.ok(Math.abs(hit.similarity! - dot(code, 0, query!, code.length)) < 1e-5, `hit ${hit.id}: similarity ${hit.similarity}`);
+    }
+    assert.ok(byId.hits.at(-1)!.similarity! < 0.99, `the 10th neighbour is not a near-copy (${byId.hits.at(-1)!.similarity})`);
+  }
+  // The threshold applies to similarity: only the image itself passes 0.999.
+  const strict = await c.search({ buffer: bytes }, { k: 10, threshold: 0.999 });
+  assert.deepEqual(strict.hits.map((h) => h.path), ['class1/013.jpg']);
   await c.close();
 });

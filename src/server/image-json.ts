@@ -25,7 +25,10 @@ export interface HitJson {
   id: number;
   path: string;
   name: string;
+  /** What the list is ordered by (see SearchHit.score). */
   score: number;
+  /** Cosine similarity of the codes: what thresholds apply to (see SearchHit.similarity). */
+  similarity?: number;
   file: string;
   thumb: string;
 }
@@ -72,5 +75,5 @@ export function imageJson(r: ImageRecord): ImageJson {
 }
 
 export function hitJson(h: SearchHit): HitJson {
-  return { rank: h.rank, id: h.id, path: publicPath(h.path), name: baseName(h.path), score: h.score, ...urls(h.id) };
+  return { rank: h.rank, id: h.id, path: publicPath(h.path), name: baseName(h.path), score: h.score, ...(h.similarity !== undefined ? { similarity: h.similarity } : {}), ...urls(h.id) };
 }

@@ -50,7 +50,7 @@ export async function writeHtml(collection: Collection, query: QueryInput, resul
   const hits = await Promise.all(result.hits.map(async (h) => ({
     rank: h.rank,
     label: h.path,
-    score: h.score,
+    score: h.similarity ?? h.score,
     href: h.location,
     thumbnail: (await collection.thumbnail(h.id)) ?? (await collection.readImage(h.path).then(makeThumbnail, () => null)),
   })));
@@ -70,7 +70,7 @@ export const register: RegisterCommand = (program: Command) => {
     .description('print the images of the collection most similar to a query image, best first')
     .argument('[query]', 'query image: a file or an http(s) URL')
     .option('-k, --k <n>', 'how many results', parseInteger, 10)
-    .option('--threshold <score>', 'drop results with cosine similarity below this (-1..1)', parseNumber)
+    .option('--threshold <score>', 'drop results whose codes have cosine similarity below this with the query (-1..1)', parseNumber)
     .option('--id <n>', 'query by an image already in the collection (its id from --json or ls)', parseInteger)
     .option('--json', 'print results as JSON')
     .option('--html <file>', 'also write a self-contained HTML page with the query and its top-k')
@@ -105,13 +105,12 @@ export const register: RegisterCommand = (program: Command) => {
         const result = await collection.search(input, options);
         const labels = flags.showLabels ? await labelsOfImages(collection, result.hits.map((h) => h.id)) : null;
         if (flags.json) process.stdout.write(JSON.stringify(labels ? { ...result, hits: result.hits.map((h) => ({ ...h, labels: labels.get(h.id) ?? [] })) } : result, null, 2) + '\n');
-        else if (labels && result.hits.length > 0) {
-          process.stdout.write(renderTable(['rank', 'score', 'id', 'image', 'labels'], result.hits.map((h) => [h.rank, h.score.toFixed(4), h.id, h.location,
-            (labels.get(h.id) ?? []).slice(0, 3).map((l) => `${l.name} ${l.probability.toFixed(2)}`).join('; ')])) + '\n');
-        }
         else if (result.hits.length === 0) info(opts, 'no results');
         else {
-          process.stdout.write(renderTable(['rank', 'score', 'id', 'image'], result.hits.map((h) => [h.rank, h.score.toFixed(4), h.id, h.location])) + '\n');
+          // score orders the list; similarity is the cosine of the codes (the two differ under DBA and query expansion).
+          const headers = ['rank', 'score', 'similarity', 'id', 'image', ...(labels ? ['labels'] : [])];
+          process.stdout.write(renderTable(headers, result.hits.map((h) => [h.rank, h.score.toFixed(4), h.similarity?.toFixed(4) ?? '', h.id, h.location,
+            ...(labels ? [(labels.get(h.id) ?? []).slice(0, 3).map((l) => `${l.name} ${l.probability.toFixed(2)}`).join('; ')] : [])])) + '\n');
         }
         if (result.gate) info(opts, describeGate(result.gate));
         if (result.added) info(opts, `query added to the collection as ${result.added.paths.join(', ')}${result.added.failed.length ? ` (failed: ${result.added.failed[0]!.error})` : ''}`);

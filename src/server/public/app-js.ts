@@ -81,7 +81,7 @@ export const APP_JS = String.raw`
 
   function showResults(r) {
     var list = $('results');
-    list.replaceChildren.apply(list, r.hits.map(function (h) { return card(h, h.score.toFixed(3)); }));
+    list.replaceChildren.apply(list, r.hits.map(function (h) { return card(h, (h.similarity !== undefined ? h.similarity : h.score).toFixed(3)); }));
     list.dataset.count = String(r.hits.length);
     var gate = r.gate ? ' · categories: ' + r.gate.categories.map(function (c) { return c.name; }).join(', ') + (r.gate.widened ? ' (widened)' : '') : '';
     setStatus(r.hits.length + ' results from ' + r.scanned + ' images in ' + Math.round(r.timings.totalMs) + ' ms' + gate);

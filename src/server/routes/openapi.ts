@@ -126,7 +126,7 @@ export function openApiDocument(): Record<string, unknown> {
         },
         Hit: {
           type: 'object',
-          properties: { rank: { type: 'integer' }, id: { type: 'integer' }, path: { type: 'string' }, name: { type: 'string' }, score: { type: 'number' }, file: { type: 'string' }, thumb: { type: 'string' } },
+          properties: { rank: { type: 'integer' }, id: { type: 'integer' }, path: { type: 'string' }, name: { type: 'string' }, score: { type: 'number', description: 'what the list is ordered by' }, similarity: { type: 'number', description: 'cosine similarity of the codes; threshold applies to it' }, file: { type: 'string' }, thumb: { type: 'string' } },
         },
         SearchResult: {
           type: 'object',
