@@ -486,12 +486,36 @@ export class Collection {
       return { code, plain: code, ...outside };
     }
     const image = await this.store.getImage(query.id);
-    const { matrix, plain, rowOf } = await this.matrix();
-    const row = rowOf.get(query.id);
-    const stored = image && row === undefined ? await this.store.getCode(query.id) : undefined;
-    if (!image || (row === undefined && !stored)) throw new SimiliError('NOT_FOUND', `No indexed image with id ${query.id} in ${this.dir}`);
-    const rowOfMatrix = (m: CodeMatrix): Float32Array => stored ?? m.data.slice(row! * m.dim, (row! + 1) * m.dim);
-    return { code: rowOfMatrix(matrix), plain: rowOfMatrix(plain), kind: 'id', label: image.path, id: image.id };
+    const plain = image ? (await this.codesOf([query.id], false)).get(query.id) : undefined;
+    if (!image || !plain) throw new SimiliError('NOT_FOUND', `No indexed image with id ${query.id} in ${this.dir}`);
+    const code = (await this.codesOf([query.id], true)).get(query.id) ?? plain;
+    return { code, plain, kind: 'id', label: image.path, id: image.id };
+  }
+
+  /**
+   * Codes of a few images: the searchable rows (`augmented`: DBA when the recipe uses it) or
+   * the codes themselves. From the matrix of every code when a search needs it anyway (exact
+   * scans, DBA); otherwise from the store, so a search answered by the ANN graph never loads
+   * every code of a million-image collection.
+   */
+  private async codesOf(ids: readonly number[], augmented: boolean): Promise<Map<number, Float32Array>> {
+    if (ids.length === 0) return new Map();
+    if (!(await this.matrixNeeded(augmented))) return this.store.getCodes(ids);
+    const cached = await this.matrix();
+    const m = augmented ? cached.matrix : cached.plain;
+    const out = new Map<number, Float32Array>();
+    for (const id of ids) {
+      const row = cached.rowOf.get(id);
+      if (row !== undefined) out.set(id, m.data.slice(row * m.dim, (row + 1) * m.dim));
+    }
+    return out;
+  }
+
+  private async matrixNeeded(augmented: boolean): Promise<boolean> {
+    if (this.matrixCache && this.matrixCache.generation === (await this.store.generation())) return true;
+    const n = await this.store.countImages('indexed');
+    if (!(await this.ann().useAnn(undefined, n))) return true;
+    return augmented && n <= DBA_MAX_IMAGES && Boolean((await this.recipe())?.post.dba);
   }
 
   /** The bytes of a query image from outside the collection, and how to name it. */
@@ -569,7 +593,6 @@ export class Collection {
   ): Promise<{ code: Float32Array; exclude: readonly number[]; twin: SearchHit | null }> {
     const policy = (await this.recipe())?.search?.queryExpansion;
     if (!policy) return { code, exclude: excludeIds, twin: null };
-    const { matrix, plain, rowOf } = await this.matrix();
     const candidates = candidateIds ? { candidateIds } : {};
     // One scan serves both the twin check and the expansion, unless a twin is found.
     const near = (c: Float32Array, exclude: readonly number[]): Promise<SearchHit[]> =>
@@ -579,22 +602,26 @@ export class Collection {
     let twin: SearchHit | null = null;
     let neighbours = await near(code, excludeIds);
     // Searchable rows may be augmented (DBA): the twin test compares plain codes.
-    for (const hit of outside ? neighbours.slice(0, TWIN_CANDIDATES) : []) {
-      const row = rowOf.get(hit.id);
-      if (row === undefined) continue;
-      const score = dot(plain.data, row * plain.dim, code, code.length);
+    const nearest = outside ? neighbours.slice(0, TWIN_CANDIDATES) : [];
+    const plain = await this.codesOf(nearest.map((h) => h.id), false);
+    for (const hit of nearest) {
+      const own = plain.get(hit.id);
+      const score = own ? dot(own, 0, code, code.length) : -1;
       if (score < TWIN_SCORE) continue;
-      base = matrix.data.slice(row * matrix.dim, (row + 1) * matrix.dim);
+      base = (await this.codesOf([hit.id], true)).get(hit.id) ?? own!;
       exclude = [...excludeIds, hit.id];
       twin = { ...hit, score };
       neighbours = await near(base, exclude);
       break;
     }
-    const rows = neighbours.slice(0, policy.k).flatMap((h) => {
-      const row = rowOf.get(h.id);
-      return row === undefined ? [] : [{ row, score: h.score }];
-    });
-    return { code: weightedExpansion(matrix, base, rows, policy), exclude, twin };
+    // Expansion adds the neighbours' searchable rows, packed into a small matrix.
+    const used = neighbours.slice(0, policy.k);
+    const rowsById = await this.codesOf(used.map((h) => h.id), true);
+    const present = used.filter((h) => rowsById.has(h.id));
+    const data = new Float32Array(present.length * base.length);
+    present.forEach((h, i) => data.set(rowsById.get(h.id)!, i * base.length));
+    const rows = present.map((h, row) => ({ row, score: h.score }));
+    return { code: weightedExpansion({ dim: base.length, data }, base, rows, policy), exclude, twin };
   }
 
   private async binaryHits(
@@ -613,12 +640,11 @@ export class Collection {
 
   /** Hits in the order given, each with its `similarity` to the query's code; those below `threshold` dropped. */
   private async withSimilarity(hits: readonly SearchHit[], query: Float32Array, threshold: number): Promise<SearchHit[]> {
-    const { plain, rowOf } = hits.length > 0 ? await this.matrix() : { plain: null, rowOf: null };
+    const codes = await this.codesOf(hits.map((h) => h.id), false);
     const kept: SearchHit[] = [];
     for (const hit of hits) {
-      const row = rowOf?.get(hit.id);
-      const code = row === undefined ? await this.store.getCode(hit.id) : undefined;
-      const similarity = row !== undefined ? dot(plain!.data, row * plain!.dim, query, query.length) : code ? dot(code, 0, query, query.length) : hit.score;
+      const code = codes.get(hit.id);
+      const similarity = code && code.length === query.length ? dot(code, 0, query, query.length) : hit.score;
       if (similarity >= threshold) kept.push({ ...hit, similarity });
     }
     return kept.map((h, i) => ({ ...h, rank: i + 1 }));

@@ -168,3 +168,27 @@ test('Collection: --exact bypasses the ANN, exact: false forces it, and both agr
   assert.throws(() => annConfig({ threshold: -1 }), /settings.ann.threshold/);
   await c.close();
 });
+
+test('a search answered by the ANN graph, query expansion included, never loads every code', async () => {
+  const dir = tempDir();
+  const photos = path.join(dir, 'photos');
+  const files = await writeImageFolder(photos, 24, 4);
+  const recipe = { ...presetRecipe('classic'), search: presetRecipe('balanced').search! };
+  const setup = await Collection.open(path.join(dir, 'col'), { create: true });
+  await setup.updateSettings({ ann: { threshold: 10 } });
+  await setup.index(photos, { recipe });
+  const exact = [await setup.search({ id: 3 }, { k: 5, exact: true }), await setup.search({ path: files[7]! }, { k: 5, exact: true })];
+  await setup.close();
+
+  const c = await Collection.open(path.join(dir, 'col'));
+  let loads = 0;
+  const loadCodes = c.store.loadCodes.bind(c.store);
+  c.store.loadCodes = () => { loads++; return loadCodes(); };
+  const viaGraph = [await c.search({ id: 3 }, { k: 5 }), await c.search({ path: files[7]! }, { k: 5 })];
+  assert.equal(loads, 0, 'the codes were loaded for an ANN search');
+  viaGraph.forEach((r, i) => {
+    assert.deepEqual(r.hits.map((h) => h.id), exact[i]!.hits.map((h) => h.id));
+    r.hits.forEach((h, j) => assert.ok(Math.abs(h.similarity! - exact[i]!.hits[j]!.similarity!) < 1e-5));
+  });
+  await c.close();
+});

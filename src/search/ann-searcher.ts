@@ -34,12 +34,10 @@ export function annConfig(value: unknown): AnnConfig {
 /** A store with its own nearest-neighbour index (PostgreSQL + pgvector). */
 export interface NearestCodesStore {
   nearestCodes(query: Float32Array, count: number): Promise<AnnMatch[]>;
-  getCodes(ids: readonly number[]): Promise<Map<number, Float32Array>>;
 }
 
 export function hasNearestCodes(store: CatalogueStore): store is CatalogueStore & NearestCodesStore {
-  const s = store as Partial<NearestCodesStore>;
-  return typeof s.nearestCodes === 'function' && typeof s.getCodes === 'function';
+  return typeof (store as Partial<NearestCodesStore>).nearestCodes === 'function';
 }
 
 /** What the graph must match: the encoder and the learned post-processing behind the codes. */
@@ -108,14 +106,6 @@ export class AnnSearcher {
     if (!graph) return [];
     await graph.sync();
     const found = graph.search(query, count);
-    const codes = async (ids: readonly number[]): Promise<Map<number, Float32Array>> => {
-      const out = new Map<number, Float32Array>();
-      for (const id of ids) {
-        const c = await store.getCode(id);
-        if (c) out.set(id, c);
-      }
-      return out;
-    };
-    return rescore(query, found.map((m) => m.id), codes, k, exclude);
+    return rescore(query, found.map((m) => m.id), (ids) => store.getCodes(ids), k, exclude);
   }
 }

@@ -166,8 +166,9 @@ export class CollectionAnn {
       const chunk = ids.slice(start, start + ADD_CHUNK);
       const got: number[] = [];
       const data = new Float32Array(chunk.length * ann.dim);
+      const codes = await this.store.getCodes(chunk);
       for (const id of chunk) {
-        const code = await this.store.getCode(id);
+        const code = codes.get(id);
         if (!code || code.length !== ann.dim) {
           missing.add(id);
           continue;
@@ -185,11 +186,7 @@ export class CollectionAnn {
   private async build(current: KeyList, onProgress?: (p: AnnSyncProgress) => void): Promise<KeyList> {
     const ids = Array.from({ length: current.length }, (_, i) => current.data[i * 2]!);
     // Dimension and (for bits) the centre come from the first codes.
-    const sample: Float32Array[] = [];
-    for (const id of ids.slice(0, 2000)) {
-      const c = await this.store.getCode(id);
-      if (c) sample.push(c);
-    }
+    const sample = [...(await this.store.getCodes(ids.slice(0, 2000))).values()];
     const dim = sample[0]?.length ?? 0;
     if (dim === 0) {
       this.ann = null;

@@ -146,6 +146,8 @@ export interface CatalogueStore {
   rewriteCodes(encode: (raw: Float32Array) => Float32Array): Promise<void>;
   loadCodes(): Promise<CodeMatrix>;
   getCode(imageId: number): Promise<Float32Array | undefined>;
+  /** Codes of indexed images by id (ids not indexed are absent), in one query. */
+  getCodes(ids: readonly number[]): Promise<Map<number, Float32Array>>;
 
   close(): Promise<void>;
 }

@@ -387,6 +387,14 @@ export class SqliteCatalogue implements CatalogueStore {
     return row ? blobToVector(row.code) : undefined;
   }
 
+  async getCodes(ids: readonly number[]): Promise<Map<number, Float32Array>> {
+    if (ids.length === 0) return new Map();
+    // The ids travel as one JSON array: no statement grows with their number.
+    const rows = this.db.prepare(`SELECT i.id AS id, v.code AS code FROM images i JOIN vectors v ON v.hash = i.hash
+      WHERE i.id IN (SELECT value FROM json_each(?)) AND i.status = 'indexed'`).all(JSON.stringify(ids)) as Array<{ id: number; code: Buffer }>;
+    return new Map(rows.map((r) => [r.id, blobToVector(r.code)]));
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }
