@@ -173,14 +173,23 @@ class CodeFile {
 
   static write(file: string, chunks: Iterable<Float32Array>, n: number, dim: number): CodeFile {
     const fd = openSync(file, 'w+');
-    for (const c of chunks) writeSync(fd, new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+    for (const c of chunks) {
+      const bytes = new Uint8Array(c.buffer, c.byteOffset, c.byteLength);
+      // One call moves at most ~2 GiB: loop.
+      for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
+    }
     return new CodeFile(file, n, dim, fd);
   }
 
   /** Rows [start, end) as a fresh array (byteOffset 0, as usearch wants). */
   rows(start: number, end: number): Float32Array {
     const out = new Float32Array((end - start) * this.dim);
-    readSync(this.fd, new Uint8Array(out.buffer), 0, out.byteLength, start * this.dim * 4);
+    const bytes = new Uint8Array(out.buffer);
+    for (let done = 0; done < bytes.length;) {
+      const got = readSync(this.fd, bytes, done, bytes.length - done, start * this.dim * 4 + done);
+      if (got === 0) throw new Error(`${this.file} ends before row ${end}`);
+      done += got;
+    }
     return out;
   }
 

@@ -44,7 +44,7 @@ export const APP_JS = String.raw`
     b.className = 'card';
     b.dataset.id = String(item.id);
     b.title = item.path + ' (more like this)';
-    b.setAttribute('aria-label', 'More like ' + item.name + (scoreText ? ', score ' + scoreText : ''));
+    b.setAttribute('aria-label', 'More like ' + item.name + (scoreText ? ', similarity ' + scoreText : ''));
     var img = document.createElement('img');
     img.src = item.thumb;
     img.alt = '';
