@@ -225,6 +225,12 @@ function earlierRows(fresh: Array<Record<string, string | number>>): Array<Recor
   return sections.filter((s) => s.name === SECTION).flatMap((s) => s.rows).filter((r) => !seen.has(key(r)));
 }
 
+/** Table order: size, then storage from widest to narrowest, then search settings. */
+function byShape(a: Record<string, string | number>, b: Record<string, string | number>): number {
+  const storage = (r: Record<string, string | number>): number => ['f32', 'f16', 'i8', 'b1'].indexOf(String(r.storage));
+  return Number(a.vectors) - Number(b.vectors) || storage(a) - storage(b) || Number(a['ef search']) - Number(b['ef search']) || Number(a['re-scored']) - Number(b['re-scored']);
+}
+
 function rssMiB(): number {
   return process.memoryUsage().rss / 2 ** 20;
 }
@@ -355,7 +361,7 @@ export default async function bench(): Promise<BenchSection[]> {
   });
   return [{
     name: SECTION,
-    rows: [...rows, ...earlierRows(rows)],
+    rows: [...rows, ...earlierRows(rows)].sort(byShape),
     notes: [
       `vectors: ${base.source}; synthetic = blend of two base codes + Gaussian noise at 0.35 x their per-dimension spread, L2-normalised`,
       `graph: connectivity ${s.connectivity}, expansion add ${s.expansionAdd}, default search ${s.expansionSearch} (column ef search); the graph's best 're-scored' candidates re-scored with the f32 codes (Collection.search: ${candidateCount(10)} for k = 10)`,
