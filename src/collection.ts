@@ -24,7 +24,7 @@ import { dot, exactTopK } from './search/exact.js';
 import { weightedExpansion } from './search/expansion.js';
 import { AnnSearcher, annConfig, type AnnIdentity } from './search/ann-searcher.js';
 import type { AnnSyncProgress, AnnSyncResult } from './search/ann-sync.js';
-import type { CatalogueStore, CodeMatrix, FailedImage, FileFacts, ImageLabel, ImageRecord } from './store/catalogue.js';
+import { indexedPages, type CatalogueStore, type CodeMatrix, type FailedImage, type FileFacts, type ImageLabel, type ImageRecord } from './store/catalogue.js';
 import { SqliteCatalogue } from './store/sqlite.js';
 import { openStore } from './store/open.js';
 import { integerInRange, numberInRange } from './validate.js';
@@ -725,11 +725,14 @@ export class Collection {
   async duplicates(options: { threshold?: number; k?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<Array<DuplicateGroup & { images: ImageRecord[] }>> {
     const threshold = numberInRange('threshold', options.threshold ?? 0.95, -1, 1);
     const k = integerInRange('k', options.k ?? 10, 1, 1000);
-    // Duplicates are judged by the codes themselves: DBA rows make a whole cluster look alike.
-    const { plain, rowOf } = await this.matrix();
-    const groups = await findDuplicateGroups(Array.from(plain.ids), async (id, n, min) => {
-      const row = rowOf.get(id)!;
-      const hits = await this.searchCode(plain.data.subarray(row * plain.dim, (row + 1) * plain.dim), { k: n, threshold: min, excludeIds: [id], plain: true });
+    const ids: number[] = [];
+    for await (const page of indexedPages(this.store)) for (const r of page) ids.push(r.id);
+    const groups = await findDuplicateGroups(ids, async (id, n, min) => {
+      // Judged by the codes themselves (DBA rows make a whole cluster look alike), read one
+      // at a time when the ANN graph answers, so memory stays bounded at any size.
+      const code = (await this.codesOf([id], false)).get(id);
+      if (!code) return [];
+      const hits = await this.searchCode(code, { k: n, threshold: min, excludeIds: [id], plain: true });
       return hits.map((h) => ({ id: h.id, score: h.score }));
     }, { threshold, k, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
     return Promise.all(groups.map(async (g) => ({ ...g, images: await this.store.getImages(g.ids) })));

@@ -45,3 +45,23 @@ test('with DBA and query expansion in the recipe, duplicates are judged by the c
   await c.close();
   assert.deepEqual(groups.map((g) => g.images.map((i) => i.path).sort()), [['class1/012.jpg', 'copy.jpg']]);
 });
+
+test('above the ANN threshold, duplicates come from the graph without loading every code', async () => {
+  const dir = tempDir();
+  const photos = path.join(dir, 'photos');
+  const files = await writeImageFolder(photos, 24, 4);
+  copyFileSync(files[5]!, path.join(photos, 'copy.jpg'));
+  const c = await Collection.open(path.join(dir, 'col'), { create: true });
+  await c.updateSettings({ ann: { threshold: 10 } });
+  await c.index(photos, { recipe: presetRecipe('classic') });
+  await c.close();
+
+  const reopened = await Collection.open(path.join(dir, 'col'));
+  let loads = 0;
+  const loadCodes = reopened.store.loadCodes.bind(reopened.store);
+  reopened.store.loadCodes = () => { loads++; return loadCodes(); };
+  const groups = await reopened.duplicates({ threshold: 0.95 });
+  await reopened.close();
+  assert.equal(loads, 0, 'the codes were loaded');
+  assert.deepEqual(groups.map((g) => g.images.map((i) => i.path).sort()), [['class1/005.jpg', 'copy.jpg']]);
+});

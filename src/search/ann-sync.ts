@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { CatalogueStore } from '../store/catalogue.js';
+import { indexedPages, type CatalogueStore } from '../store/catalogue.js';
 import { AnnIndex, meanRow, type AnnMatch, type AnnSettings } from './ann.js';
 
 /** Rebuild instead of patching once this share of the graph is tombstones (usearch never reclaims them). */
@@ -147,14 +147,10 @@ export class CollectionAnn {
   private async scan(onProgress?: (p: AnnSyncProgress) => void): Promise<KeyList> {
     const total = await this.store.countImages('indexed');
     const out = new KeyList();
-    // Keyset pages (id > last seen): each page costs the same however deep into the catalogue.
-    let afterId = -1;
-    for (;;) {
-      const page = await this.store.listImages({ status: 'indexed', limit: PAGE, afterId });
+    onProgress?.({ phase: 'scan', done: 0, total });
+    for await (const page of indexedPages(this.store, PAGE)) {
       for (const r of page) out.push(r.id, hashPrefix(r.hash));
       onProgress?.({ phase: 'scan', done: out.length, total });
-      if (page.length < PAGE) break;
-      afterId = page.at(-1)!.id;
     }
     return out;
   }

@@ -151,3 +151,14 @@ export interface CatalogueStore {
 
   close(): Promise<void>;
 }
+
+/** Indexed images a page at a time, in id order: keyset pages, so each costs the same however deep. */
+export async function* indexedPages(store: CatalogueStore, pageSize = 10_000): AsyncGenerator<ImageRecord[]> {
+  let afterId = -1;
+  for (;;) {
+    const page = await store.listImages({ status: 'indexed', limit: pageSize, afterId });
+    if (page.length > 0) yield page;
+    if (page.length < pageSize) return;
+    afterId = page.at(-1)!.id;
+  }
+}
