@@ -498,7 +498,7 @@ export class Collection {
    * scans, DBA); otherwise from the store, so a search answered by the ANN graph never loads
    * every code of a million-image collection.
    */
-  private async codesOf(ids: readonly number[], augmented: boolean): Promise<Map<number, Float32Array>> {
+  async codesOf(ids: readonly number[], augmented: boolean): Promise<Map<number, Float32Array>> {
     if (ids.length === 0) return new Map();
     if (!(await this.matrixNeeded(augmented))) return this.store.getCodes(ids);
     const cached = await this.matrix();
@@ -550,7 +550,7 @@ export class Collection {
     let candidateIds = options.candidateIds;
     let gate: GateInfo | undefined;
     if (wantsGate(options)) {
-      const total = (await this.codes()).ids.length;
+      const total = await this.store.countImages('indexed');
       const decision = await categoryGate(this, { ...(q.id !== undefined ? { id: q.id } : {}), ...(predictions ? { predictions } : {}) }, { ...options, k, excludeIds, total });
       gate = decision.gate;
       if (decision.candidateIds) {

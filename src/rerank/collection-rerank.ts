@@ -115,11 +115,11 @@ export async function rerankHits(
 ): Promise<SearchHit[]> {
   const { method } = validateRerankOptions(options);
   if (method === 'none') return hits.slice(0, k);
-  const matrix = await collection.codes();
-  const rows = rowsById(matrix);
+  // The searchable rows of the candidates only: a search answered by the ANN graph never loads every code.
+  const codes = await collection.codesOf(hits.map((h) => h.id), true);
   const candidates: RerankCandidate[] = hits.flatMap((h) => {
-    const row = rows.get(h.id);
-    return row === undefined ? [] : [{ id: h.id, code: codeOf(matrix, row), score: h.score }];
+    const code = codes.get(h.id);
+    return code ? [{ id: h.id, code, score: h.score }] : [];
   });
   const reranker = collectionReranker(collection, method);
   const lookup = greyLookup(collection);
