@@ -13,11 +13,11 @@
  * Environment (defaults in brackets):
  *   BENCH_ANN_SIZES   [100000,1000000]   stored vectors per run
  *   BENCH_ANN_QUANT   [f32,f16,i8,b1]    graph storage types; a size above BENCH_ANN_ALL_QUANT_MAX
- *                                        [200000] runs only the default (f16) unless listed explicitly
+ *                                        [200000] runs only the default (i8) unless listed explicitly
  *   BENCH_ANN_DIM     [256]              code dimension (1280 = raw MobileNetV2 codes)
  *   BENCH_ANN_QUERIES [200]
  *   BENCH_ANN_EF      [128,<default>,512] search-time candidate lists measured on each built graph
- *   BENCH_ANN_CANDIDATES [<default>,400] graph results re-scored with the f32 codes
+ *   BENCH_ANN_CANDIDATES [as search]     graph results re-scored with the f32 codes (search: 100, b1 1000)
  *   BENCH_ANN_REAL    [300]              real images to extract codes from
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -339,7 +339,8 @@ export default async function bench(): Promise<BenchSection[]> {
   const dim = Number(process.env.BENCH_ANN_DIM ?? 256);
   const q = Number(process.env.BENCH_ANN_QUERIES ?? 200);
   const efs = envList('BENCH_ANN_EF', `128,512,${DEFAULT_ANN_SETTINGS.expansionSearch}`).map(Number);
-  const candidates = envList('BENCH_ANN_CANDIDATES', `${candidateCount(10)},400`).map(Number);
+  // Unset: what Collection.search re-scores for k = 10 with each storage type.
+  const candidates = process.env.BENCH_ANN_CANDIDATES === undefined ? null : envList('BENCH_ANN_CANDIDATES', '').map(Number);
   const base = await baseCodes(dim, Number(process.env.BENCH_ANN_REAL ?? 300));
   const queries = synthesise(base, q, 7).next().value as Float32Array;
   const rows: Array<Record<string, string | number>> = [];
@@ -350,7 +351,7 @@ export default async function bench(): Promise<BenchSection[]> {
     process.stderr.write(`ann: ${n} x ${dim} vectors generated, exact top 10 in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     const these = explicitQuant || n <= allQuantMax ? quants : [DEFAULT_ANN_SETTINGS.quantisation];
     try {
-      for (const quantisation of these) rows.push(...(await measure(quantisation, codes, queries, q, truth, efs, candidates)));
+      for (const quantisation of these) rows.push(...(await measure(quantisation, codes, queries, q, truth, efs, candidates ?? [candidateCount(10, 0, quantisation)])));
     } finally {
       codes.remove();
     }
@@ -364,7 +365,7 @@ export default async function bench(): Promise<BenchSection[]> {
     rows: [...rows, ...earlierRows(rows)].sort(byShape),
     notes: [
       `vectors: ${base.source}; synthetic = blend of two base codes + Gaussian noise at 0.35 x their per-dimension spread, L2-normalised`,
-      `graph: connectivity ${s.connectivity}, expansion add ${s.expansionAdd}, default search ${s.expansionSearch} (column ef search); the graph's best 're-scored' candidates re-scored with the f32 codes (Collection.search: ${candidateCount(10)} for k = 10)`,
+      `graph: connectivity ${s.connectivity}, expansion add ${s.expansionAdd}, default search ${s.expansionSearch} (column ef search); the graph's best 're-scored' candidates re-scored with the f32 codes (Collection.search, k = 10: ${candidateCount(10)}, ${candidateCount(10, 0, 'b1')} for b1)`,
       `${q} queries, one at a time on one thread; build on all ${os.cpus().length} cores; machine shared with other jobs, so times are upper bounds`,
       'index bytes/image = saved graph file / vectors (the f32 codes used for re-scoring live in the catalogue, 4 x dim bytes/image more)',
       'b1: sign bits of (code - mean code), Hamming distance',

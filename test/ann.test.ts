@@ -8,6 +8,7 @@ import { AnnIndex, annSettings, ANN_QUANTISATIONS } from '../src/search/ann.js';
 import { CollectionAnn } from '../src/search/ann-sync.js';
 import { annConfig } from '../src/search/ann-searcher.js';
 import { exactTopK } from '../src/search/exact.js';
+import { candidateCount } from '../src/search/rescore.js';
 import { SqliteCatalogue } from '../src/store/sqlite.js';
 import type { CodeMatrix } from '../src/store/catalogue.js';
 import { rng, writeImageFolder } from './helpers/images.js';
@@ -32,13 +33,13 @@ function clustered(n: number, dim: number, seed = 1): Float32Array {
   return data;
 }
 
-function recallAt10(ann: AnnIndex, matrix: CodeMatrix, queries: number): number {
+function recallAt10(ann: AnnIndex, matrix: CodeMatrix, queries: number, candidates: number): number {
   let hits = 0;
   for (let q = 0; q < queries; q++) {
     const query = matrix.data.subarray(q * matrix.dim, (q + 1) * matrix.dim);
     const truth = new Set(exactTopK(matrix, query, 10).map((t) => matrix.ids[t.row]));
-    // As search does: 100 candidates from the graph, re-scored exactly.
-    const cand = ann.search(query, 100).map((m) => m.id);
+    // As search does: candidates from the graph, re-scored exactly.
+    const cand = ann.search(query, candidates).map((m) => m.id);
     const rescored = cand.map((id) => {
       const row = id - 1;
       let d = 0;
@@ -60,8 +61,11 @@ test('AnnIndex: every quantisation finds the exact top 10 after re-scoring; save
     const ann = new AnnIndex(dim, annSettings({ quantisation }), quantisation === 'b1' ? { centre: new Float32Array(dim).fill(1 / Math.sqrt(dim)) } : {});
     ann.add(ids, data, 1);
     assert.equal(ann.size, n);
-    const recall = recallAt10(ann, matrix, 50);
-    assert.ok(recall >= (quantisation === 'b1' ? 0.5 : 0.95), `${quantisation} recall ${recall}`);
+    // Bits hand over ten times more candidates (candidateCount): with them they reach the floats' recall.
+    assert.equal(candidateCount(10, 0, quantisation), quantisation === 'b1' ? 1000 : 100);
+    const recall = recallAt10(ann, matrix, 50, candidateCount(10, 0, quantisation));
+    assert.ok(recall >= 0.95, `${quantisation} recall ${recall}`);
+    if (quantisation === 'b1') assert.ok(recallAt10(ann, matrix, 50, 100) < recall, 'more candidates help bits');
     const file = path.join(dir, `${quantisation}.usearch`);
     ann.save(file);
     const viewed = AnnIndex.open(file, dim, ann.settings, { view: true, centre: ann.centre });

@@ -96,16 +96,16 @@ export class AnnSearcher {
   }
 
   async search(query: Float32Array, k: number, exclude: ReadonlySet<number>): Promise<IdScore[]> {
-    const count = candidateCount(k, exclude.size);
     const store = this.store;
     if (hasNearestCodes(store)) {
+      const count = candidateCount(k, exclude.size);
       const found = await store.nearestCodes(query, count);
       return rescore(query, found.map((m) => m.id), (ids) => store.getCodes(ids), k, exclude);
     }
     const graph = await this.collectionAnn();
     if (!graph) return [];
     await graph.sync();
-    const found = graph.search(query, count);
+    const found = graph.search(query, candidateCount(k, exclude.size, graph.settings.quantisation));
     return rescore(query, found.map((m) => m.id), (ids) => store.getCodes(ids), k, exclude);
   }
 }

@@ -102,7 +102,7 @@ export class CollectionAnn {
     private readonly store: CatalogueStore,
     private readonly encoderId: string,
     private readonly codesVersion: string,
-    private readonly settings: AnnSettings,
+    readonly settings: AnnSettings,
   ) {
     this.base = annFileBase(dir, encoderId);
   }
