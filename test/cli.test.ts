@@ -44,7 +44,11 @@ test('index + search as a new user types them, with the real default model', () 
   // The plain table, and the HTML page with embedded thumbnails.
   const table = simili(path.join(dir, 'photos'), 'search', query, '--html', path.join(dir, 'out.html'));
   assert.equal(table.status, 0, table.stderr);
-  assert.match(table.stdout.split('\n')[0]!, /rank\s+score\s+similarity\s+id\s+image/);
+  assert.match(table.stdout.split('\n')[0]!, /rank\s+similarity\s+id\s+image/);
+  // Re-ranked, the re-ranker's score joins the table.
+  const reranked = simili(path.join(dir, 'photos'), 'search', query, '-k', '3', '--rerank', 'ssim');
+  assert.equal(reranked.status, 0, reranked.stderr);
+  assert.match(reranked.stdout.split('\n')[0]!, /rank\s+similarity\s+score\s+id\s+image/);
   const html = readFileSync(path.join(dir, 'out.html'), 'utf8');
   assert.equal((html.match(/<figure>/g) ?? []).length, 11);
   assert.match(html, /data:image\/webp;base64,/);

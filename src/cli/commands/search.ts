@@ -107,9 +107,11 @@ export const register: RegisterCommand = (program: Command) => {
         if (flags.json) process.stdout.write(JSON.stringify(labels ? { ...result, hits: result.hits.map((h) => ({ ...h, labels: labels.get(h.id) ?? [] })) } : result, null, 2) + '\n');
         else if (result.hits.length === 0) info(opts, 'no results');
         else {
-          // score orders the list; similarity is the cosine of the codes (the two differ under DBA and query expansion).
-          const headers = ['rank', 'score', 'similarity', 'id', 'image', ...(labels ? ['labels'] : [])];
-          process.stdout.write(renderTable(headers, result.hits.map((h) => [h.rank, h.score.toFixed(4), h.similarity?.toFixed(4) ?? '', h.id, h.location,
+          // The similarity of the codes; a re-ranker's score too when it set the order. The
+          // first stage's own score (cosine in the DBA/expanded space) would read 1.0000 down the list.
+          const reranked = result.timings.rerankMs !== undefined;
+          const headers = ['rank', 'similarity', ...(reranked ? ['score'] : []), 'id', 'image', ...(labels ? ['labels'] : [])];
+          process.stdout.write(renderTable(headers, result.hits.map((h) => [h.rank, (h.similarity ?? h.score).toFixed(4), ...(reranked ? [h.score.toFixed(4)] : []), h.id, h.location,
             ...(labels ? [(labels.get(h.id) ?? []).slice(0, 3).map((l) => `${l.name} ${l.probability.toFixed(2)}`).join('; ')] : [])])) + '\n');
         }
         if (result.gate) info(opts, describeGate(result.gate));
