@@ -165,6 +165,7 @@ export class Collection {
   private encoderPromise: Promise<Encoder> | null = null;
   private matrixCache: { generation: number; matrix: CodeMatrix; plain: CodeMatrix; rowOf: Map<number, number> } | null = null;
   private transformCache: { generation: number; transform: LearnedTransform | null } | null = null;
+  private countCache: { generation: number; indexed: number } | null = null;
   private annSearcher: AnnSearcher | null = null;
 
   private constructor(dir: string, store: CatalogueStore, encoderOptions: EncoderOptions) {
@@ -511,9 +512,19 @@ export class Collection {
     return out;
   }
 
+  /**
+   * Indexed images, counted once per catalogue generation: one search asks several times (ANN
+   * or exact, code source, gate, `scanned`), and counting reads every row of the catalogue.
+   */
+  private async indexedCount(): Promise<number> {
+    const generation = await this.store.generation();
+    if (this.countCache?.generation !== generation) this.countCache = { generation, indexed: await this.store.countImages('indexed') };
+    return this.countCache.indexed;
+  }
+
   private async matrixNeeded(augmented: boolean): Promise<boolean> {
     if (this.matrixCache && this.matrixCache.generation === (await this.store.generation())) return true;
-    const n = await this.store.countImages('indexed');
+    const n = await this.indexedCount();
     if (!(await this.ann().useAnn(undefined, n))) return true;
     return augmented && n <= DBA_MAX_IMAGES && Boolean((await this.recipe())?.post.dba);
   }
@@ -550,7 +561,7 @@ export class Collection {
     let candidateIds = options.candidateIds;
     let gate: GateInfo | undefined;
     if (wantsGate(options)) {
-      const total = await this.store.countImages('indexed');
+      const total = await this.indexedCount();
       const decision = await categoryGate(this, { ...(q.id !== undefined ? { id: q.id } : {}), ...(predictions ? { predictions } : {}) }, { ...options, k, excludeIds, total });
       gate = decision.gate;
       if (decision.candidateIds) {
@@ -575,7 +586,7 @@ export class Collection {
     return {
       query: { kind: q.kind, label: q.label, ...(q.id !== undefined ? { id: q.id } : {}) },
       hits,
-      scanned: candidateIds ? candidateIds.length : await this.store.countImages('indexed'),
+      scanned: candidateIds ? candidateIds.length : await this.indexedCount(),
       ...(gate ? { gate } : {}),
       ...(added ? { added } : {}),
       timings: { encodeMs: t1 - t0, searchMs: t2 - t1, ...(rerank ? { rerankMs: t3 - t2 } : {}) },
@@ -629,7 +640,7 @@ export class Collection {
     excludeIds: readonly number[], candidateIds: readonly number[] | undefined,
   ): Promise<SearchHit[]> {
     // A candidate gate narrows afterwards: ask for everything the gate might drop.
-    const want = candidateIds ? Math.max(k, await this.store.countImages('indexed')) : k;
+    const want = candidateIds ? Math.max(k, await this.indexedCount()) : k;
     let scored = await binaryScored(this, space, q, want, new Set(excludeIds));
     if (candidateIds) {
       const allowed = new Set(candidateIds);
@@ -656,7 +667,7 @@ export class Collection {
    */
   async searchCode(code: Float32Array, options: SearchOptions & { plain?: boolean } = {}): Promise<SearchHit[]> {
     // A candidate subset is small by nature: scanned exactly.
-    if (!options.candidateIds && (await this.ann().useAnn(options.exact, await this.store.countImages('indexed')))) {
+    if (!options.candidateIds && (await this.ann().useAnn(options.exact, await this.indexedCount()))) {
       return this.annSearchCode(code, options);
     }
     const cached = await this.matrix();
