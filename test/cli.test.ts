@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { cliArgs, DATASETS_DIR, tempDir } from './helpers/paths.js';
+import { cliArgs, DATASETS_DIR, ROOT, tempDir } from './helpers/paths.js';
 
 function simili(cwd: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
   // The user cache (eval's collections) goes to the test's folder, not the real home.
@@ -52,6 +52,14 @@ test('index + search as a new user types them, with the real default model', () 
   const html = readFileSync(path.join(dir, 'out.html'), 'utf8');
   assert.equal((html.match(/<figure>/g) ?? []).length, 11);
   assert.match(html, /data:image\/webp;base64,/);
+});
+
+test('`npx simili`, as the README has a new user type it, runs the built bin', () => {
+  // npm ci builds dist/ (prepare); npx runs the package's own bin file, which must be executable.
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const r = spawnSync('npx', ['--no-install', 'simili', '--version'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), pkg.version);
 });
 
 test('clear errors and exit codes', () => {
