@@ -272,7 +272,7 @@ async function measure(quantisation: AnnQuantisation, codes: CodeFile, queries: 
   const chunk = 50_000;
   for (let start = 0; start < n; start += chunk) {
     const end = Math.min(n, start + chunk);
-    ann.add(Int32Array.from({ length: end - start }, (_, i) => start + i + 1), codes.rows(start, end), 0);
+    ann.add(Int32Array.from({ length: end - start }, (_, i) => start + i + 1), codes.rows(start, end));
     if (n >= 500_000) process.stderr.write(`  ${quantisation} ${end}/${n} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
   }
   const buildS = (performance.now() - t0) / 1000;
@@ -366,7 +366,7 @@ export default async function bench(): Promise<BenchSection[]> {
     notes: [
       `vectors: ${base.source}; synthetic = blend of two base codes + Gaussian noise at 0.35 x their per-dimension spread, L2-normalised`,
       `graph: connectivity ${s.connectivity}, expansion add ${s.expansionAdd}, default search ${s.expansionSearch} (column ef search); the graph's best 're-scored' candidates re-scored with the f32 codes (Collection.search, k = 10: ${candidateCount(10)}, ${candidateCount(10, 0, 'b1')} for b1)`,
-      `${q} queries, one at a time on one thread; build on all ${os.cpus().length} cores; machine shared with other jobs, so times are upper bounds`,
+      `${q} queries, one at a time on one thread; build on one thread (AnnIndex.add), except rows measured up to 2026-11-24, built on all ${os.cpus().length} cores; machine shared with other jobs, so times are upper bounds`,
       'index bytes/image = saved graph file / vectors (the f32 codes used for re-scoring live in the catalogue, 4 x dim bytes/image more)',
       'b1: sign bits of (code - mean code), Hamming distance',
       `rows this run did not measure are kept from bench/results.json (column measured): a 10M build takes hours`,

@@ -59,7 +59,7 @@ test('AnnIndex: every quantisation finds the exact top 10 after re-scoring; save
   const dir = tempDir();
   for (const quantisation of ANN_QUANTISATIONS) {
     const ann = new AnnIndex(dim, annSettings({ quantisation }), quantisation === 'b1' ? { centre: new Float32Array(dim).fill(1 / Math.sqrt(dim)) } : {});
-    ann.add(ids, data, 1);
+    ann.add(ids, data);
     assert.equal(ann.size, n);
     // Bits hand over ten times more candidates (candidateCount): with them they reach the floats' recall.
     assert.equal(candidateCount(10, 0, quantisation), quantisation === 'b1' ? 1000 : 100);
@@ -75,6 +75,17 @@ test('AnnIndex: every quantisation finds the exact top 10 after re-scoring; save
     assert.equal(viewed.remove([1, 2, 3]), 3);
     assert.equal(viewed.size, n - 3);
     assert.ok(!viewed.search(data.subarray(0, dim), 10).some((m) => m.id <= 3));
+  }
+});
+
+test('AnnIndex: every vector of a fresh graph is found as its own nearest (no node stranded by concurrent insertion)', () => {
+  const n = 300, dim = 64;
+  // Built on 2 threads, about half of such graphs strand a node (usearch#735).
+  for (let build = 0; build < 10; build++) {
+    const data = clustered(n, dim, 100 + build);
+    const ann = new AnnIndex(dim, annSettings({}));
+    ann.add(Int32Array.from({ length: n }, (_, i) => i + 1), data);
+    for (let i = 0; i < n; i++) assert.equal(ann.search(data.subarray(i * dim, (i + 1) * dim), 1)[0]?.id, i + 1, `build ${build}: vector ${i + 1}`);
   }
 });
 
