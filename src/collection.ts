@@ -572,7 +572,7 @@ export class Collection {
     const rerank = options.rerank ? validateRerankOptions(options.rerank) : null;
     const firstK = rerank && rerank.method !== 'none' ? Math.max(k, rerank.topN) : k;
     const binary = options.encoder !== undefined && options.encoder !== 'recipe';
-    const ranking = binary ? null : await this.rankingCode(q.code, excludeIds, candidateIds, q.id === undefined);
+    const ranking = binary ? null : await this.rankingCode(q.code, excludeIds, candidateIds, q.id === undefined, options.exact);
     const twin = ranking?.twin ?? null;
     const found = !ranking
       ? await this.binaryHits(options.encoder as 'itq' | 'autoencoder', q, firstK, excludeIds, candidateIds)
@@ -600,14 +600,15 @@ export class Collection {
    * `twin` to be listed first: expansion must not push a twin down.
    */
   private async rankingCode(
-    code: Float32Array, excludeIds: readonly number[], candidateIds: readonly number[] | undefined, outside: boolean,
+    code: Float32Array, excludeIds: readonly number[], candidateIds: readonly number[] | undefined, outside: boolean, exact: boolean | undefined,
   ): Promise<{ code: Float32Array; exclude: readonly number[]; twin: SearchHit | null }> {
     const policy = (await this.recipe())?.search?.queryExpansion;
     if (!policy) return { code, exclude: excludeIds, twin: null };
-    const candidates = candidateIds ? { candidateIds } : {};
+    // The expansion's neighbours come from the same search as the hits: `exact` holds for both.
+    const scope = { ...(candidateIds ? { candidateIds } : {}), ...(exact !== undefined ? { exact } : {}) };
     // One scan serves both the twin check and the expansion, unless a twin is found.
     const near = (c: Float32Array, exclude: readonly number[]): Promise<SearchHit[]> =>
-      this.searchCode(c, { k: Math.max(policy.k, TWIN_CANDIDATES), excludeIds: exclude, ...candidates });
+      this.searchCode(c, { k: Math.max(policy.k, TWIN_CANDIDATES), excludeIds: exclude, ...scope });
     let base = code;
     let exclude = excludeIds;
     let twin: SearchHit | null = null;

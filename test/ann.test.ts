@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Collection } from '../src/collection.js';
@@ -205,5 +205,27 @@ test('a search answered by the ANN graph, query expansion included, never loads 
     assert.deepEqual(r.hits.map((h) => h.id), exact[i]!.hits.map((h) => h.id));
     r.hits.forEach((h, j) => assert.ok(Math.abs(h.similarity! - exact[i]!.hits[j]!.similarity!) < 1e-5));
   });
+  await c.close();
+});
+
+test('--exact never reads or builds the graph, query expansion included', async () => {
+  const dir = tempDir();
+  const photos = path.join(dir, 'photos');
+  const files = await writeImageFolder(photos, 24, 4);
+  const recipe = { ...presetRecipe('classic'), search: presetRecipe('balanced').search! };
+  const setup = await Collection.open(path.join(dir, 'col'), { create: true });
+  await setup.updateSettings({ ann: { threshold: 10 } });
+  await setup.index(photos, { recipe });
+  await setup.close();
+  const graphFiles = (): string[] => readdirSync(path.join(dir, 'col')).filter((f) => f.startsWith('ann-'));
+  assert.ok(graphFiles().length > 0, 'index built no graph above the threshold');
+  for (const f of graphFiles()) rmSync(path.join(dir, 'col', f));
+
+  const c = await Collection.open(path.join(dir, 'col'));
+  await c.search({ id: 3 }, { k: 5, exact: true });
+  await c.search({ path: files[7]! }, { k: 5, exact: true });
+  assert.deepEqual(graphFiles(), [], 'an exact search went through the graph');
+  await c.search({ id: 3 }, { k: 5 });
+  assert.ok(graphFiles().length > 0, 'a default search above the threshold did not rebuild the graph');
   await c.close();
 });
