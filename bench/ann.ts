@@ -19,8 +19,18 @@
  *   BENCH_ANN_EF      [128,<default>,512] search-time candidate lists measured on each built graph
  *   BENCH_ANN_CANDIDATES [as search]     graph results re-scored with the f32 codes (search: 100, b1 1000)
  *   BENCH_ANN_REAL    [300]              real images to extract codes from
+ *   BENCH_ANN_CACHE   [$TMPDIR/simili-bench-ann] base codes, vectors and build checkpoints
+ *   BENCH_ANN_CHECKPOINT_S [900]         build seconds between checkpoints (graphs of 1M and more, or any when set)
+ *   BENCH_ANN_BUILD_THREADS [1]          threads inserting; simili builds on 1 (see AnnIndex.add), the
+ *                                        rows of 10M built before that change used 2
+ *
+ * A 10M graph takes hours to build on 2 cores. Builds of 1M vectors and more save the graph
+ * every BENCH_ANN_CHECKPOINT_S seconds into BENCH_ANN_CACHE; the same command run again (after a
+ * kill or a reboot, with a cache that survived) loads the checkpoint and adds only the rest.
+ * The vectors are drawn again from the same seed, so they are the same vectors.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +45,8 @@ import { dot } from '../src/search/exact.js';
 import { DATASETS_DIR } from '../test/helpers/paths.js';
 import type { BenchSection } from './types.js';
 
-const CACHE = path.join(os.tmpdir(), 'simili-bench-ann');
+// Point it at a disk that outlives the machine for a 10M build: the build checkpoints there.
+const CACHE = process.env.BENCH_ANN_CACHE ?? path.join(os.tmpdir(), 'simili-bench-ann');
 
 function envList(name: string, fallback: string): string[] {
   return (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
@@ -222,13 +233,59 @@ function earlierRows(fresh: Array<Record<string, string | number>>): Array<Recor
   const sections = (JSON.parse(readFileSync(file, 'utf8')) as { results?: { ann?: BenchSection[] } }).results?.ann ?? [];
   const key = (r: Record<string, string | number>): string => [r.vectors, r.dim, r.storage, r['ef search'], r['re-scored']].join('/');
   const seen = new Set(fresh.map(key));
-  return sections.filter((s) => s.name === SECTION).flatMap((s) => s.rows).filter((r) => !seen.has(key(r)));
+  // Rows from before the column existed were built on both cores (usearch's concurrent insertion).
+  return sections.filter((s) => s.name === SECTION).flatMap((s) => s.rows).filter((r) => !seen.has(key(r)))
+    .map((r) => Object.fromEntries(Object.entries(r).flatMap(([k, v]): Array<[string, string | number]> =>
+      k === 'build threads' ? [] : k === 'build s' ? [[k, v], ['build threads', r['build threads'] ?? 2]] : [[k, v]])));
 }
 
 /** Table order: size, then storage from widest to narrowest, then search settings. */
 function byShape(a: Record<string, string | number>, b: Record<string, string | number>): number {
   const storage = (r: Record<string, string | number>): number => ['f32', 'f16', 'i8', 'b1'].indexOf(String(r.storage));
   return Number(a.vectors) - Number(b.vectors) || storage(a) - storage(b) || Number(a['ef search']) - Number(b['ef search']) || Number(a['re-scored']) - Number(b['re-scored']);
+}
+
+interface BuildState {
+  added: number;
+  buildS: number;
+  /** The graph file holding the first `added` vectors. */
+  graph: string;
+  /** Digest of the first vectors: a checkpoint of other vectors (another base) is not resumed. */
+  vectors: string;
+}
+
+/**
+ * A graph being built, saved part way: `<base>-<added>.usearch` and `<base>.json` naming it.
+ * The JSON is replaced by a rename only once the new graph is whole, and the old graph is
+ * removed after: a kill at any moment leaves a readable checkpoint.
+ */
+class BuildCheckpoint {
+  private readonly state: string;
+
+  constructor(private readonly base: string, private readonly vectors: string) {
+    this.state = `${base}.json`;
+  }
+
+  read(): BuildState | null {
+    if (!existsSync(this.state)) return null;
+    const state = JSON.parse(readFileSync(this.state, 'utf8')) as BuildState;
+    return existsSync(state.graph) && state.vectors === this.vectors ? state : null;
+  }
+
+  write(ann: AnnIndex, added: number, buildS: number): void {
+    const before = this.read();
+    const graph = `${this.base}-${added}.usearch`;
+    ann.save(graph);
+    writeFileSync(`${this.state}.tmp`, JSON.stringify({ added, buildS, graph, vectors: this.vectors } satisfies BuildState));
+    renameSync(`${this.state}.tmp`, this.state);
+    if (before && before.graph !== graph) rmSync(before.graph, { force: true });
+  }
+
+  remove(): void {
+    const state = this.read();
+    if (state) rmSync(state.graph, { force: true });
+    rmSync(this.state, { force: true });
+  }
 }
 
 function rssMiB(): number {
@@ -266,20 +323,43 @@ async function measure(quantisation: AnnQuantisation, codes: CodeFile, queries: 
     ...(process.env.BENCH_ANN_EXPANSION_ADD ? { expansionAdd: Number(process.env.BENCH_ANN_EXPANSION_ADD) } : {}),
   });
   const centre = quantisation === 'b1' ? codes.meanOfFirst(10_000) : null;
+  const threads = Number(process.env.BENCH_ANN_BUILD_THREADS ?? 1);
+  // The exact search's slices are garbage by now: collect them, or the graph's growth is hidden.
+  globalThis.gc?.();
   const rssBefore = rssMiB();
-  let ann: AnnIndex | null = new AnnIndex(dim, settings, { centre });
+  const fingerprint = createHash('sha256').update(codes.rows(0, Math.min(n, 1000))).digest('hex').slice(0, 16);
+  const checkpoint = new BuildCheckpoint(path.join(CACHE, `build-${quantisation}-${n}x${dim}-m${settings.connectivity}-ef${settings.expansionAdd}`), fingerprint);
+  const checkpoints = n >= 1_000_000 || process.env.BENCH_ANN_CHECKPOINT_S !== undefined;
+  const resumed = checkpoints ? checkpoint.read() : null;
+  let ann: AnnIndex | null = resumed
+    ? AnnIndex.open(resumed.graph, dim, settings, { view: false, centre })
+    : new AnnIndex(dim, settings, { centre });
+  if (resumed) process.stderr.write(`  ${quantisation}: resuming a checkpoint at ${resumed.added}/${n} (${resumed.buildS.toFixed(0)} s built)\n`);
+  const earlierS = resumed?.buildS ?? 0;
   const t0 = performance.now();
+  const everyS = Number(process.env.BENCH_ANN_CHECKPOINT_S ?? 900);
+  let savedAt = t0;
+  let pausedMs = 0;
   const chunk = 50_000;
-  for (let start = 0; start < n; start += chunk) {
+  for (let start = resumed?.added ?? 0; start < n; start += chunk) {
     const end = Math.min(n, start + chunk);
-    ann.add(Int32Array.from({ length: end - start }, (_, i) => start + i + 1), codes.rows(start, end));
-    if (n >= 500_000) process.stderr.write(`  ${quantisation} ${end}/${n} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+    ann.add(Int32Array.from({ length: end - start }, (_, i) => start + i + 1), codes.rows(start, end), threads);
+    const builtS = earlierS + (performance.now() - t0 - pausedMs) / 1000;
+    if (n >= 500_000) process.stderr.write(`  ${quantisation} ${end}/${n} (${builtS.toFixed(0)} s)\n`);
+    if (checkpoints && end < n && performance.now() - savedAt >= everyS * 1000) {
+      // Saving is not building: its time stays out of the build time.
+      const pause = performance.now();
+      checkpoint.write(ann, end, builtS);
+      savedAt = performance.now();
+      pausedMs += savedAt - pause;
+    }
   }
-  const buildS = (performance.now() - t0) / 1000;
+  const buildS = earlierS + (performance.now() - t0 - pausedMs) / 1000;
   const rssAfter = rssMiB();
   const file = path.join(CACHE, `bench-${quantisation}-${n}.usearch`);
   ann.save(file);
   ann = null;
+  checkpoint.remove();
   // The graph in memory is freed only when its wrapper is collected; do it before the view maps the file.
   globalThis.gc?.();
   const bytes = statSync(file).size;
@@ -321,6 +401,7 @@ async function measure(quantisation: AnnQuantisation, codes: CodeFile, queries: 
       'p50 ms': Number(percentile(times, 0.5).toFixed(2)),
       'p95 ms': Number(percentile(times, 0.95).toFixed(2)),
       'build s': Number(buildS.toFixed(1)),
+      'build threads': threads,
       'build RSS +MiB': Math.round(rssAfter - rssBefore),
       'index bytes/image': Math.round(bytes / n),
       measured: new Date().toISOString().slice(0, 10),
@@ -366,7 +447,8 @@ export default async function bench(): Promise<BenchSection[]> {
     notes: [
       `vectors: ${base.source}; synthetic = blend of two base codes + Gaussian noise at 0.35 x their per-dimension spread, L2-normalised`,
       `graph: connectivity ${s.connectivity}, expansion add ${s.expansionAdd}, default search ${s.expansionSearch} (column ef search); the graph's best 're-scored' candidates re-scored with the f32 codes (Collection.search, k = 10: ${candidateCount(10)}, ${candidateCount(10, 0, 'b1')} for b1)`,
-      `${q} queries, one at a time on one thread; build on one thread (AnnIndex.add), except rows measured up to 2026-11-24, built on all ${os.cpus().length} cores; machine shared with other jobs, so times are upper bounds`,
+      `${q} queries, one at a time on one thread; build on the threads the column says: simili inserts on one (usearch's concurrent insertion strands nodes, USearch#735); machine shared with other jobs, so times are upper bounds`,
+      'a build resumed from a checkpoint (BENCH_ANN_CACHE) reports the sum of its segments\' build times; build RSS then counts the loaded checkpoint',
       'index bytes/image = saved graph file / vectors (the f32 codes used for re-scoring live in the catalogue, 4 x dim bytes/image more)',
       'b1: sign bits of (code - mean code), Hamming distance',
       `rows this run did not measure are kept from bench/results.json (column measured): a 10M build takes hours`,

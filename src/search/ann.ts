@@ -155,15 +155,16 @@ export class AnnIndex {
    * Add rows of `data` (row-major, `dim` wide) under integer ids (image ids), on one thread:
    * usearch's concurrent insertion strands nodes no search reaches (unum-cloud/USearch#735,
    * still in 2.26.2; here 0.1-0.3 % of the nodes of a 300-3,000 vector graph built on 2
-   * threads, none on one), and a 100k graph builds only 1.2x slower this way.
+   * threads, none on one), and a 100k graph builds only 1.2x slower this way. `threads` is
+   * there for benchmarks that must compare with graphs built on more, nothing else.
    */
-  add(ids: ArrayLike<number>, data: Float32Array): void {
+  add(ids: ArrayLike<number>, data: Float32Array, threads = 1): void {
     const n = ids.length;
     if (n === 0) return;
     if (data.length !== n * this.dim) throw invalidParameter('data', `${n} x ${this.dim} numbers`, data.length);
     const keys = new BigUint64Array(n);
     for (let i = 0; i < n; i++) keys[i] = BigInt(ids[i]!);
-    this.writable().add(keys, this.vectors(data, n), 1);
+    this.writable().add(keys, this.vectors(data, n), integerInRange('threads', threads, 0, 1024));
   }
 
   remove(ids: readonly number[]): number {
