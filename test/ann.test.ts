@@ -158,6 +158,50 @@ test('CollectionAnn: built once, patched on add/remove/change, compacted, reopen
   await store.close();
 });
 
+test('CollectionAnn: an interrupted build or patch resumes from its checkpoint and adds only the rest', async () => {
+  const dir = tempDir();
+  const store = new SqliteCatalogue(path.join(dir, 'catalogue.sqlite'));
+  const dim = 32, n = 3000, more = 2500;
+  const data = clustered(n + more, dim, 11);
+  await fillCatalogue(store, data, dim, 0, n);
+  const settings = annSettings({ quantisation: 'f32' });
+  // Checkpoint after every chunk (1024 vectors); the progress callback plays the kill.
+  const interruptAt = (phase: string) => (p: { phase: string; done: number }): void => {
+    if (p.phase === phase && p.done >= 2048) throw new Error('killed');
+  };
+  const first = new CollectionAnn(dir, store, 'test', 'v1', settings, { checkpointSeconds: 0 });
+  await assert.rejects(first.sync(interruptAt('build')), /killed/);
+  // What was saved: the first chunk (the second's checkpoint comes after the kill).
+  const saved = JSON.parse(readFileSync(first.files.meta, 'utf8')) as { count: number };
+  assert.equal(saved.count, 1024);
+
+  // The same process tries again: the checkpoint, not the graph it was building, is where it goes on.
+  const resumed = await first.sync();
+  assert.equal(resumed.rebuilt, false);
+  assert.equal(resumed.added, n - 1024);
+  assert.equal(first.size, n);
+  // Another process finds the whole graph, current: nothing to do.
+  assert.deepEqual(await new CollectionAnn(dir, store, 'test', 'v1', settings).sync(), { added: 0, removed: 0, rebuilt: false, seconds: 0 });
+
+  // A patch interrupted the same way (a new process, 2500 images added, 10 removed).
+  await fillCatalogue(store, data, dim, n, n + more);
+  await store.removeImages(Array.from({ length: 10 }, (_, i) => `img/${i}.jpg`));
+  const patcher = new CollectionAnn(dir, store, 'test', 'v1', settings, { checkpointSeconds: 0 });
+  await assert.rejects(patcher.sync(interruptAt('update')), /killed/);
+  const later = new CollectionAnn(dir, store, 'test', 'v1', settings);
+  const patched = await later.sync();
+  assert.equal(patched.rebuilt, false);
+  assert.equal(patched.removed, 0, 'the removals were in the checkpoint');
+  assert.equal(patched.added, more - 1024);
+  assert.equal(later.size, n + more - 10);
+  // Every image is in the graph exactly once, and finds itself.
+  for (let i = 10; i < n + more; i += 97) {
+    const id = (await store.getImage(`img/${i}.jpg`))!.id;
+    assert.equal(later.search(data.subarray(i * dim, (i + 1) * dim), 1)[0]!.id, id, `img/${i}.jpg`);
+  }
+  await store.close();
+});
+
 test('Collection: --exact bypasses the ANN, exact: false forces it, and both agree', async () => {
   const dir = tempDir();
   const photos = path.join(dir, 'photos');

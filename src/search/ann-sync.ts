@@ -10,6 +10,11 @@
  *
  * Memory: vectors are read from the catalogue 1024 at a time, never as one matrix; the
  * diff holds 16 bytes per image.
+ *
+ * A long build or patch (10M vectors take hours on one thread) saves what it has every
+ * `checkpointSeconds`: the graph so far, with the keys it holds and a generation no catalogue
+ * has, so the next sync (after a kill, a crash, Ctrl-C) sees a stale graph missing some images
+ * and adds only those.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
@@ -22,6 +27,10 @@ export const COMPACT_RATIO = 0.2;
 const PAGE = 5000;
 const ADD_CHUNK = 1024;
 const FORMAT = 1;
+/** Seconds of adding between saves of an unfinished graph: builds shorter than this never pay for one. */
+export const CHECKPOINT_SECONDS = 600;
+/** The generation of a checkpoint: matches no catalogue, so the next sync always completes it. */
+const UNFINISHED = -1;
 
 interface Sidecar {
   format: number;
@@ -80,6 +89,22 @@ class KeyList {
   }
 }
 
+/**
+ * The keys a graph holds part way through adding `adding` (id order), `done` of them added:
+ * those of `current` not still to come and not found missing.
+ */
+function keysSoFar(current: KeyList, adding: readonly number[], done: number, missing: ReadonlySet<number>): KeyList {
+  const out = new KeyList();
+  let next = done;
+  for (let i = 0; i < current.length; i++) {
+    const id = current.data[i * 2]!;
+    while (next < adding.length && adding[next]! < id) next++;
+    if ((next < adding.length && adding[next] === id) || missing.has(id)) continue;
+    out.push(id, current.data[i * 2 + 1]!);
+  }
+  return out;
+}
+
 export function annFileBase(dir: string, encoderId: string): string {
   const h = createHash('sha256').update(encoderId).digest('hex').slice(0, 12);
   return path.join(dir, `ann-${h}`);
@@ -96,6 +121,7 @@ export class CollectionAnn {
   private ann: AnnIndex | null = null;
   private keys: KeyList | null = null;
   private sidecar: Sidecar | null = null;
+  private readonly checkpointMs: number;
 
   constructor(
     dir: string,
@@ -103,8 +129,10 @@ export class CollectionAnn {
     private readonly encoderId: string,
     private readonly codesVersion: string,
     readonly settings: AnnSettings,
+    options: { checkpointSeconds?: number } = {},
   ) {
     this.base = annFileBase(dir, encoderId);
+    this.checkpointMs = (options.checkpointSeconds ?? CHECKPOINT_SECONDS) * 1000;
   }
 
   get files(): { graph: string; keys: string; meta: string } {
@@ -155,9 +183,16 @@ export class CollectionAnn {
     return out;
   }
 
-  /** Codes of `ids` in chunks, added to `ann`; ids without a code (removed meanwhile) are dropped from `keys`. */
-  private async addFromStore(ann: AnnIndex, ids: readonly number[], onChunk: (done: number) => void): Promise<Set<number>> {
+  /**
+   * Codes of `ids` (id order) in chunks, added to `ann`, checkpointed as they go; returns the
+   * ids without a code (removed meanwhile), which the keys must drop. `current` is what the
+   * graph will hold at the end, `deleted` the tombstones it carries.
+   */
+  private async addFromStore(
+    ann: AnnIndex, ids: readonly number[], current: KeyList, deleted: number, onChunk: (done: number) => void,
+  ): Promise<Set<number>> {
     const missing = new Set<number>();
+    let savedAt = performance.now();
     for (let start = 0; start < ids.length; start += ADD_CHUNK) {
       const chunk = ids.slice(start, start + ADD_CHUNK);
       const got: number[] = [];
@@ -173,9 +208,32 @@ export class CollectionAnn {
         got.push(id);
       }
       ann.add(got, data.subarray(0, got.length * ann.dim));
-      onChunk(Math.min(start + ADD_CHUNK, ids.length));
+      const done = Math.min(start + ADD_CHUNK, ids.length);
+      onChunk(done);
+      if (done < ids.length && performance.now() - savedAt >= this.checkpointMs) {
+        this.ann = ann;
+        this.keys = keysSoFar(current, ids, done, missing);
+        this.sidecar = this.describe(UNFINISHED, deleted);
+        await this.save();
+        savedAt = performance.now();
+      }
     }
     return missing;
+  }
+
+  private describe(generation: number, deleted: number): Sidecar {
+    const ann = this.ann!;
+    return {
+      format: FORMAT,
+      encoderId: this.encoderId,
+      codesVersion: this.codesVersion,
+      dim: ann.dim,
+      settings: this.settings,
+      generation,
+      count: ann.size,
+      deleted,
+      centre: ann.centre ? Array.from(ann.centre) : null,
+    };
   }
 
   /** A fresh graph over every current image: first build, settings change, or compaction. */
@@ -195,12 +253,9 @@ export class CollectionAnn {
       centre = meanRow(flat, sample.length, dim);
     }
     const ann = new AnnIndex(dim, this.settings, { centre });
-    const missing = await this.addFromStore(ann, ids, (done) => onProgress?.({ phase: 'build', done, total: ids.length }));
+    const missing = await this.addFromStore(ann, ids, current, 0, (done) => onProgress?.({ phase: 'build', done, total: ids.length }));
     this.ann = ann;
-    if (missing.size === 0) return current;
-    const kept = new KeyList();
-    for (let i = 0; i < current.length; i++) if (!missing.has(current.data[i * 2]!)) kept.push(current.data[i * 2]!, current.data[i * 2 + 1]!);
-    return kept;
+    return missing.size === 0 ? current : keysSoFar(current, [], 0, missing);
   }
 
   /**
@@ -208,6 +263,18 @@ export class CollectionAnn {
    * a patch (remove + add) for ordinary changes, a rebuild when stale or too holed.
    */
   async sync(onProgress?: (p: AnnSyncProgress) => void): Promise<AnnSyncResult> {
+    try {
+      return await this.syncOnce(onProgress);
+    } catch (err) {
+      // The graph in memory may hold more than its last checkpoint says: forget it, reopen the saved one.
+      this.ann = null;
+      this.keys = null;
+      this.sidecar = null;
+      throw err;
+    }
+  }
+
+  private async syncOnce(onProgress?: (p: AnnSyncProgress) => void): Promise<AnnSyncResult> {
     const started = performance.now();
     const generation = await this.store.generation();
     if (!this.ann) this.openSaved();
@@ -249,27 +316,13 @@ export class CollectionAnn {
     } else {
       const ann = this.ann;
       result.removed = ann.remove(toRemove);
-      const missing = await this.addFromStore(ann, toAdd, (done) => onProgress?.({ phase: 'update', done, total: toAdd.length }));
+      const missing = await this.addFromStore(ann, toAdd, current, deleted, (done) => onProgress?.({ phase: 'update', done, total: toAdd.length }));
       result.added = toAdd.length - missing.size;
-      keys = current;
-      if (missing.size > 0) {
-        keys = new KeyList();
-        for (let i = 0; i < current.length; i++) if (!missing.has(current.data[i * 2]!)) keys.push(current.data[i * 2]!, current.data[i * 2 + 1]!);
-      }
+      keys = missing.size === 0 ? current : keysSoFar(current, [], 0, missing);
     }
     this.keys = keys;
     if (this.ann) {
-      this.sidecar = {
-        format: FORMAT,
-        encoderId: this.encoderId,
-        codesVersion: this.codesVersion,
-        dim: this.ann.dim,
-        settings: this.settings,
-        generation,
-        count: this.ann.size,
-        deleted: result.rebuilt ? 0 : deleted,
-        centre: this.ann.centre ? Array.from(this.ann.centre) : null,
-      };
+      this.sidecar = this.describe(generation, result.rebuilt ? 0 : deleted);
       await this.save();
     }
     result.seconds = (performance.now() - started) / 1000;
