@@ -228,18 +228,25 @@ test('Collection: --exact bypasses the ANN, exact: false forces it, and both agr
   await c.close();
 });
 
-test('a search answered by the ANN graph, query expansion included, never loads every code', async () => {
+/** 24 images indexed with query expansion, above an ANN threshold of 10; the collection left open. */
+async function expandingAnnCollection(): Promise<{ col: string; files: string[]; setup: Collection }> {
   const dir = tempDir();
   const photos = path.join(dir, 'photos');
   const files = await writeImageFolder(photos, 24, 4);
   const recipe = { ...presetRecipe('classic'), search: presetRecipe('balanced').search! };
-  const setup = await Collection.open(path.join(dir, 'col'), { create: true });
+  const col = path.join(dir, 'col');
+  const setup = await Collection.open(col, { create: true });
   await setup.updateSettings({ ann: { threshold: 10 } });
   await setup.index(photos, { recipe });
+  return { col, files, setup };
+}
+
+test('a search answered by the ANN graph, query expansion included, never loads every code', async () => {
+  const { col, files, setup } = await expandingAnnCollection();
   const exact = [await setup.search({ id: 3 }, { k: 5, exact: true }), await setup.search({ path: files[7]! }, { k: 5, exact: true })];
   await setup.close();
 
-  const c = await Collection.open(path.join(dir, 'col'));
+  const c = await Collection.open(col);
   let loads = 0;
   const loadCodes = c.store.loadCodes.bind(c.store);
   c.store.loadCodes = () => { loads++; return loadCodes(); };
@@ -253,19 +260,13 @@ test('a search answered by the ANN graph, query expansion included, never loads 
 });
 
 test('--exact never reads or builds the graph, query expansion included', async () => {
-  const dir = tempDir();
-  const photos = path.join(dir, 'photos');
-  const files = await writeImageFolder(photos, 24, 4);
-  const recipe = { ...presetRecipe('classic'), search: presetRecipe('balanced').search! };
-  const setup = await Collection.open(path.join(dir, 'col'), { create: true });
-  await setup.updateSettings({ ann: { threshold: 10 } });
-  await setup.index(photos, { recipe });
+  const { col, files, setup } = await expandingAnnCollection();
   await setup.close();
-  const graphFiles = (): string[] => readdirSync(path.join(dir, 'col')).filter((f) => f.startsWith('ann-'));
+  const graphFiles = (): string[] => readdirSync(col).filter((f) => f.startsWith('ann-'));
   assert.ok(graphFiles().length > 0, 'index built no graph above the threshold');
-  for (const f of graphFiles()) rmSync(path.join(dir, 'col', f));
+  for (const f of graphFiles()) rmSync(path.join(col, f));
 
-  const c = await Collection.open(path.join(dir, 'col'));
+  const c = await Collection.open(col);
   await c.search({ id: 3 }, { k: 5, exact: true });
   await c.search({ path: files[7]! }, { k: 5, exact: true });
   assert.deepEqual(graphFiles(), [], 'an exact search went through the graph');
