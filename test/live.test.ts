@@ -147,7 +147,9 @@ describe('index --watch', () => {
     const c = await Collection.open(dir, { create: true });
     await c.index(root, { recipe: classic });
     const events: WatchEvent[] = [];
-    const watcher = watchFolder(c, root, { debounceMs: 100, stableMs: 400, pollMs: 500, onEvent: (e) => events.push(e) });
+    // The slow copy below writes every 200 ms: a stability window far longer than that keeps a
+    // loaded machine (a pause of 400 ms between two writes) from making a half-copied file look finished.
+    const watcher = watchFolder(c, root, { debounceMs: 100, stableMs: 1500, pollMs: 500, onEvent: (e) => events.push(e) });
     try {
       await watcher.ready;
       // New file.
