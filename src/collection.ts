@@ -22,7 +22,7 @@ import { findDuplicateGroups, type DuplicateGroup } from './search/duplicates.js
 import { computeDba, DBA_BLOB, DBA_MAX_IMAGES, DBA_REFRESH_FRACTION, deserializeMatrix, overlayDba, serializeMatrix, storedMatrixRows } from './search/dba.js';
 import { dot, exactTopK } from './search/exact.js';
 import { weightedExpansion } from './search/expansion.js';
-import { AnnSearcher, annConfig, type AnnIdentity } from './search/ann-searcher.js';
+import { AnnSearcher, annConfig, type AnnIdentity, type SearchStatus } from './search/ann-searcher.js';
 import type { AnnSyncProgress, AnnSyncResult } from './search/ann-sync.js';
 import { indexedPages, type CatalogueStore, type CodeMatrix, type FailedImage, type FileFacts, type ImageLabel, type ImageRecord } from './store/catalogue.js';
 import { SqliteCatalogue } from './store/sqlite.js';
@@ -154,6 +154,8 @@ export interface CollectionInfo {
   images: number;
   indexed: number;
   failed: number;
+  /** How searches are answered (scan or approximate index); null before anything is indexed. */
+  search: SearchStatus | null;
 }
 
 const META = { recipe: 'recipe', encoderId: 'encoder_id', root: 'root', transform: 'transform', settings: 'settings' } as const;
@@ -227,6 +229,7 @@ export class Collection {
     // One stored code tells the dimension; loading them all would cost seconds at 1M images.
     const [first] = await this.store.listImages({ status: 'indexed', limit: 1 });
     const code = first ? await this.store.getCode(first.id) : undefined;
+    const indexed = await this.store.countImages('indexed');
     return {
       dir: this.dir,
       root: await this.root(),
@@ -234,8 +237,9 @@ export class Collection {
       encoderId: (await this.store.getMeta(META.encoderId)) ?? null,
       dim: code?.length ?? null,
       images: await this.store.countImages(),
-      indexed: await this.store.countImages('indexed'),
+      indexed,
       failed: await this.store.countImages('failed'),
+      search: await this.ann().status(indexed),
     };
   }
 

@@ -4,6 +4,8 @@ export type {
   CollectionInfo, IndexOptions, IndexSummary, OpenOptions, QueryInput, SearchHit, SearchOptions, SearchResult,
 } from './collection.js';
 export { SimiliError, type ErrorCode } from './errors.js';
+export type { SearchStatus } from './search/ann-searcher.js';
+export type { AnnGraphStatus } from './search/ann-sync.js';
 export { decodeImage, DEFAULT_MAX_PIXELS, type DecodedImage, type RgbImage } from './decode/decode.js';
 export type { Encoder } from './encode/encoder.js';
 export { PRESETS, PRESET_NAMES, DEFAULT_PRESET, presetRecipe, recipeEncoderId, type Recipe } from './encode/recipe.js';

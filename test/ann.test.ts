@@ -4,6 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { Collection } from '../src/collection.js';
 import { presetRecipe } from '../src/encode/recipe.js';
+import { describeSearch } from '../src/cli/commands/info.js';
 import { AnnIndex, annSettings, ANN_QUANTISATIONS } from '../src/search/ann.js';
 import { CollectionAnn } from '../src/search/ann-sync.js';
 import { annConfig } from '../src/search/ann-searcher.js';
@@ -257,6 +258,34 @@ test('a search answered by the ANN graph, query expansion included, never loads 
     r.hits.forEach((h, j) => assert.ok(Math.abs(h.similarity! - exact[i]!.hits[j]!.similarity!) < 1e-5));
   });
   await c.close();
+});
+
+test('info tells how searches are answered: scan or graph, and the graph\'s state', async () => {
+  const { col, files, setup } = await expandingAnnCollection();
+  const graph = (await setup.info()).search;
+  assert.equal(graph?.mode, 'graph');
+  assert.equal(graph?.settings.quantisation, 'i8');
+  assert.deepEqual({ ...graph?.graph, bytes: undefined }, { vectors: 24, bytes: undefined, deleted: 0, current: true, unfinished: false });
+  assert.ok(graph!.graph!.bytes > 0);
+  assert.match(describeSearch(graph!), /^HNSW graph \(i8\), 24 vectors, \d+ MiB, up to date$/);
+
+  // A change to the catalogue the graph has not seen yet.
+  await setup.remove([files[0]!]);
+  const behind = (await setup.info()).search!;
+  assert.equal(behind.graph?.current, false);
+  assert.match(describeSearch(behind), /behind the catalogue: the next index or search updates it/);
+  await setup.search({ id: 3 }, { k: 3 });
+  assert.equal((await setup.info()).search?.graph?.vectors, 23);
+
+  // Below the threshold every code is scanned, whatever graph lies in the folder.
+  await setup.updateSettings({ ann: { threshold: 1000 } });
+  const scan = (await setup.info()).search!;
+  assert.equal(scan.mode, 'scan');
+  assert.equal(describeSearch(scan), 'exact scan of every code (approximate search from 1,000 indexed images)');
+  await setup.close();
+  const empty = await Collection.open(path.join(col, '..', 'empty'), { create: true });
+  assert.equal((await empty.info()).search, null);
+  await empty.close();
 });
 
 test('--exact never reads or builds the graph, query expansion included', async () => {

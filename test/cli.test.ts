@@ -31,6 +31,10 @@ test('index + search as a new user types them, with the real default model', () 
   assert.match(index.stderr, /16 indexed/);
   assert.match(index.stderr, /broken\.jpg: /);
   assert.ok(existsSync(path.join(dir, '.simili', 'catalogue.sqlite')));
+  const info = simili(dir, 'info');
+  assert.equal(info.status, 0, info.stderr);
+  assert.match(info.stdout, /images\s+16 indexed, 1 failed/);
+  assert.match(info.stdout, /search\s+exact scan of every code \(approximate search from 50,000 indexed images\)/);
 
   const query = path.join(dir, 'photos', '7_horses', readdirSync(path.join(dir, 'photos', '7_horses')).sort()[0]!);
   const search = simili(dir, 'search', query, '--json', '-k', '5');

@@ -87,6 +87,8 @@ describe('reading', () => {
     assert.equal(s.recipe?.name, DEFAULT_PRESET);
     assert.equal(s.dim, 1280);
     assert.equal(s.features.write, true);
+    // A small collection: every search scans; the approximate index starts at the default threshold.
+    assert.deepEqual(s.search, { mode: 'scan', threshold: 50_000, storage: 'i8', graphVectors: null });
   });
 
   test('browse pages through every image once, ordered by id', async () => {

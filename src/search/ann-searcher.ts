@@ -9,7 +9,7 @@ import type { CatalogueStore } from '../store/catalogue.js';
 import { invalidParameter } from '../errors.js';
 import { integerInRange } from '../validate.js';
 import { annSettings, type AnnMatch, type AnnSettings } from './ann.js';
-import { CollectionAnn, type AnnSyncProgress, type AnnSyncResult } from './ann-sync.js';
+import { CollectionAnn, type AnnGraphStatus, type AnnSyncProgress, type AnnSyncResult } from './ann-sync.js';
 import { candidateCount, rescore, type IdScore } from './rescore.js';
 
 /** Indexed images from which the automatic choice switches from exact to ANN. */
@@ -46,6 +46,17 @@ export interface AnnIdentity {
   /** Anything that changes when every code changes (e.g. the post-processing blob). */
   codes: Buffer | string;
   config: AnnConfig;
+}
+
+/** How a search without `exact` is answered now, and with what. */
+export interface SearchStatus {
+  /** `scan`: every code; `graph`: the HNSW graph in the collection folder; `store`: the store's own index (pgvector). */
+  mode: 'scan' | 'graph' | 'store';
+  /** Indexed images from which the graph (or store index) answers. */
+  threshold: number;
+  settings: AnnSettings;
+  /** The saved graph (SQLite collections), whether or not searches use it yet. */
+  graph: AnnGraphStatus | null;
 }
 
 export class AnnSearcher {
@@ -86,6 +97,15 @@ export class AnnSearcher {
       this.graphKey = key;
     }
     return this.graph;
+  }
+
+  async status(indexed: number): Promise<SearchStatus | null> {
+    const { id } = await this.current();
+    if (!id) return null;
+    const store = hasNearestCodes(this.store);
+    const graph = store ? null : await (await this.collectionAnn())!.status();
+    const approximate = await this.useAnn(undefined, indexed);
+    return { mode: !approximate ? 'scan' : store ? 'store' : 'graph', threshold: id.config.threshold, settings: id.config.settings, graph };
   }
 
   /** Build or patch the on-disk graph now (after indexing), so the next search does not pay for it. */

@@ -53,6 +53,19 @@ export interface AnnSyncResult {
   seconds: number;
 }
 
+/** A saved graph as its files describe it, read without loading the graph. */
+export interface AnnGraphStatus {
+  vectors: number;
+  /** Size of the graph file. */
+  bytes: number;
+  /** Removed vectors it still carries (rebuilt past COMPACT_RATIO). */
+  deleted: number;
+  /** It matches the catalogue now: a search uses it as it is. */
+  current: boolean;
+  /** A build or patch was interrupted: the next sync adds the rest. */
+  unfinished: boolean;
+}
+
 export interface AnnSyncProgress {
   phase: 'scan' | 'build' | 'update';
   done: number;
@@ -168,6 +181,19 @@ export class CollectionAnn {
       this.sidecar = s;
     } catch {
       // Unreadable or torn: the caller rebuilds.
+    }
+  }
+
+  /** The saved graph, if any is this collection's; null when the next sync builds from nothing. */
+  async status(): Promise<AnnGraphStatus | null> {
+    const f = this.files;
+    try {
+      const s = JSON.parse(await fs.readFile(f.meta, 'utf8')) as Sidecar;
+      if (!this.matches(s)) return null;
+      const bytes = (await fs.stat(f.graph)).size;
+      return { vectors: s.count, bytes, deleted: s.deleted, current: s.generation === (await this.store.generation()), unfinished: s.generation === UNFINISHED };
+    } catch {
+      return null;
     }
   }
 

@@ -153,6 +153,16 @@ export function openApiDocument(): Record<string, unknown> {
             recipe: { type: ['object', 'null'] },
             features: { type: 'object' },
             limits: { type: 'object' },
+            search: {
+              type: ['object', 'null'],
+              description: 'How a search is answered: every code scanned, or an approximate index whose candidates are re-scored exactly',
+              properties: {
+                mode: { enum: ['scan', 'graph', 'store'] },
+                threshold: { type: 'integer', description: 'indexed images from which the approximate index answers' },
+                storage: { enum: ['f32', 'f16', 'i8', 'b1'] },
+                graphVectors: { type: ['integer', 'null'] },
+              },
+            },
           },
         },
       },

@@ -1,6 +1,7 @@
 /** GET /api/stats: what the collection holds and how it was encoded (the page shows this). */
 import path from 'node:path';
 import { Hono } from 'hono';
+import type { SearchStatus } from '../../search/ann-searcher.js';
 import type { ServerDeps } from '../deps.js';
 import { SEARCH_PARAMS } from '../search-options.js';
 
@@ -16,6 +17,8 @@ export interface StatsResponse {
   recipe: { name: string; kind: string; models: string[] } | null;
   features: { write: boolean; urlQueries: boolean; labels: boolean; searchParams: readonly string[] };
   limits: { maxBodyBytes: number; maxK: number; timeoutMs: number };
+  /** How a search is answered: 'scan' (every code), 'graph' (HNSW) or 'store' (pgvector). */
+  search: { mode: SearchStatus['mode']; threshold: number; storage: string; graphVectors: number | null } | null;
 }
 
 export function statsRoutes(deps: ServerDeps): Hono {
@@ -41,6 +44,9 @@ export function statsRoutes(deps: ServerDeps): Hono {
         searchParams: SEARCH_PARAMS,
       },
       limits: { maxBodyBytes: deps.options.maxBodyBytes, maxK: deps.options.maxK, timeoutMs: deps.options.timeoutMs },
+      search: info.search
+        ? { mode: info.search.mode, threshold: info.search.threshold, storage: info.search.settings.quantisation, graphVectors: info.search.graph?.vectors ?? null }
+        : null,
     };
     return c.json(body);
   });
