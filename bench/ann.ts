@@ -252,12 +252,15 @@ interface BuildState {
   graph: string;
   /** Digest of the first vectors: a checkpoint of other vectors (another base) is not resumed. */
   vectors: string;
+  /** RSS growth of the build segment that finished it. */
+  rssMiB?: number;
 }
 
 /**
  * A graph being built, saved part way: `<base>-<added>.usearch` and `<base>.json` naming it.
  * The JSON is replaced by a rename only once the new graph is whole, and the old graph is
- * removed after: a kill at any moment leaves a readable checkpoint.
+ * removed after: a kill at any moment leaves a readable checkpoint. The finished graph is
+ * the last checkpoint, kept until it has been measured: a kill while measuring loses no build.
  */
 class BuildCheckpoint {
   private readonly state: string;
@@ -272,13 +275,16 @@ class BuildCheckpoint {
     return existsSync(state.graph) && state.vectors === this.vectors ? state : null;
   }
 
-  write(ann: AnnIndex, added: number, buildS: number): void {
+  /** Save the graph; returns its file. */
+  write(ann: AnnIndex, added: number, buildS: number, rssMiB?: number): string {
     const before = this.read();
     const graph = `${this.base}-${added}.usearch`;
     ann.save(graph);
-    writeFileSync(`${this.state}.tmp`, JSON.stringify({ added, buildS, graph, vectors: this.vectors } satisfies BuildState));
+    const state: BuildState = { added, buildS, graph, vectors: this.vectors, ...(rssMiB !== undefined ? { rssMiB } : {}) };
+    writeFileSync(`${this.state}.tmp`, JSON.stringify(state));
     renameSync(`${this.state}.tmp`, this.state);
     if (before && before.graph !== graph) rmSync(before.graph, { force: true });
+    return graph;
   }
 
   remove(): void {
@@ -331,37 +337,44 @@ async function measure(quantisation: AnnQuantisation, codes: CodeFile, queries: 
   const checkpoint = new BuildCheckpoint(path.join(CACHE, `build-${quantisation}-${n}x${dim}-m${settings.connectivity}-ef${settings.expansionAdd}`), fingerprint);
   const checkpoints = n >= 1_000_000 || process.env.BENCH_ANN_CHECKPOINT_S !== undefined;
   const resumed = checkpoints ? checkpoint.read() : null;
-  let ann: AnnIndex | null = resumed
-    ? AnnIndex.open(resumed.graph, dim, settings, { view: false, centre })
-    : new AnnIndex(dim, settings, { centre });
-  if (resumed) process.stderr.write(`  ${quantisation}: resuming a checkpoint at ${resumed.added}/${n} (${resumed.buildS.toFixed(0)} s built)\n`);
-  const earlierS = resumed?.buildS ?? 0;
-  const t0 = performance.now();
-  const everyS = Number(process.env.BENCH_ANN_CHECKPOINT_S ?? 900);
-  let savedAt = t0;
-  let pausedMs = 0;
-  const chunk = 50_000;
-  for (let start = resumed?.added ?? 0; start < n; start += chunk) {
-    const end = Math.min(n, start + chunk);
-    ann.add(Int32Array.from({ length: end - start }, (_, i) => start + i + 1), codes.rows(start, end), threads);
-    const builtS = earlierS + (performance.now() - t0 - pausedMs) / 1000;
-    if (n >= 500_000) process.stderr.write(`  ${quantisation} ${end}/${n} (${builtS.toFixed(0)} s)\n`);
-    if (checkpoints && end < n && performance.now() - savedAt >= everyS * 1000) {
-      // Saving is not building: its time stays out of the build time.
-      const pause = performance.now();
-      checkpoint.write(ann, end, builtS);
-      savedAt = performance.now();
-      pausedMs += savedAt - pause;
+  let file: string;
+  let buildS: number;
+  let buildRss: number;
+  if (resumed && resumed.added === n) {
+    process.stderr.write(`  ${quantisation}: the graph was built by an earlier run (${resumed.buildS.toFixed(0)} s), measuring it\n`);
+    ({ graph: file, buildS } = resumed);
+    buildRss = resumed.rssMiB ?? NaN;
+  } else {
+    let ann: AnnIndex | null = resumed
+      ? AnnIndex.open(resumed.graph, dim, settings, { view: false, centre })
+      : new AnnIndex(dim, settings, { centre });
+    if (resumed) process.stderr.write(`  ${quantisation}: resuming a checkpoint at ${resumed.added}/${n} (${resumed.buildS.toFixed(0)} s built)\n`);
+    const earlierS = resumed?.buildS ?? 0;
+    const t0 = performance.now();
+    const everyS = Number(process.env.BENCH_ANN_CHECKPOINT_S ?? 900);
+    let savedAt = t0;
+    let pausedMs = 0;
+    const chunk = 50_000;
+    for (let start = resumed?.added ?? 0; start < n; start += chunk) {
+      const end = Math.min(n, start + chunk);
+      ann.add(Int32Array.from({ length: end - start }, (_, i) => start + i + 1), codes.rows(start, end), threads);
+      const builtS = earlierS + (performance.now() - t0 - pausedMs) / 1000;
+      if (n >= 500_000) process.stderr.write(`  ${quantisation} ${end}/${n} (${builtS.toFixed(0)} s)\n`);
+      if (checkpoints && end < n && performance.now() - savedAt >= everyS * 1000) {
+        // Saving is not building: its time stays out of the build time.
+        const pause = performance.now();
+        checkpoint.write(ann, end, builtS);
+        savedAt = performance.now();
+        pausedMs += savedAt - pause;
+      }
     }
+    buildS = earlierS + (performance.now() - t0 - pausedMs) / 1000;
+    buildRss = rssMiB() - rssBefore;
+    file = checkpoint.write(ann, n, buildS, buildRss);
+    ann = null;
+    // The graph in memory is freed only when its wrapper is collected; do it before the view maps the file.
+    globalThis.gc?.();
   }
-  const buildS = earlierS + (performance.now() - t0 - pausedMs) / 1000;
-  const rssAfter = rssMiB();
-  const file = path.join(CACHE, `bench-${quantisation}-${n}.usearch`);
-  ann.save(file);
-  ann = null;
-  checkpoint.remove();
-  // The graph in memory is freed only when its wrapper is collected; do it before the view maps the file.
-  globalThis.gc?.();
   const bytes = statSync(file).size;
 
   const rows: Array<Record<string, string | number>> = [];
@@ -402,13 +415,13 @@ async function measure(quantisation: AnnQuantisation, codes: CodeFile, queries: 
       'p95 ms': Number(percentile(times, 0.95).toFixed(2)),
       'build s': Number(buildS.toFixed(1)),
       'build threads': threads,
-      'build RSS +MiB': Math.round(rssAfter - rssBefore),
+      'build RSS +MiB': Math.round(buildRss),
       'index bytes/image': Math.round(bytes / n),
       measured: new Date().toISOString().slice(0, 10),
     });
     process.stderr.write(`ann: ${JSON.stringify(rows.at(-1))}\n`);
   }
-  rmSync(file);
+  checkpoint.remove();
   return rows;
 }
 
