@@ -11,7 +11,7 @@ import { decodeImage, DEFAULT_MAX_PIXELS } from './decode/decode.js';
 import { fetchImage } from './decode/fetch-image.js';
 import { createEncoder, type EncoderOptions } from './encode/create.js';
 import type { Encoder } from './encode/encoder.js';
-import { codeFunction, deserializeTransform, fitTransform, needsFit, serializeTransform, type LearnedTransform } from './encode/postprocess.js';
+import { codeFunction, deserializeTransform, fitTransform, MAX_FIT_VECTORS, needsFit, serializeTransform, type LearnedTransform } from './encode/postprocess.js';
 import { DEFAULT_PRESET, presetRecipe, recipeEncoderId, type Recipe } from './encode/recipe.js';
 import { SimiliError } from './errors.js';
 import { runPipeline, type PipelineProgress, type PipelineResult } from './indexing/pipeline.js';
@@ -24,7 +24,7 @@ import { dot, exactTopK } from './search/exact.js';
 import { weightedExpansion } from './search/expansion.js';
 import { AnnSearcher, annConfig, type AnnIdentity, type SearchStatus } from './search/ann-searcher.js';
 import type { AnnSyncProgress, AnnSyncResult } from './search/ann-sync.js';
-import { indexedPages, type CatalogueStore, type CodeMatrix, type FailedImage, type FileFacts, type ImageLabel, type ImageRecord } from './store/catalogue.js';
+import { indexedPages, spreadIndexedIds, type CatalogueStore, type CodeMatrix, type FailedImage, type FileFacts, type ImageLabel, type ImageRecord } from './store/catalogue.js';
 import { SqliteCatalogue } from './store/sqlite.js';
 import { openStore } from './store/open.js';
 import { integerInRange, numberInRange } from './validate.js';
@@ -421,8 +421,11 @@ export class Collection {
     const current = await this.transform();
     const n = await this.store.countImages('indexed');
     if (!force && current && n < current.fittedOn * 2) return false;
-    const raw = await this.store.loadRaw();
-    const fitted = fitTransform(raw.data, raw.ids.length, raw.dim, recipe.post);
+    // The fit looks at MAX_FIT_VECTORS codes at most: load only those (all codes of 1M images are 5 GB).
+    const raw = await this.store.loadRaw(n > MAX_FIT_VECTORS ? await spreadIndexedIds(this.store, MAX_FIT_VECTORS) : undefined);
+    const sampled = fitTransform(raw.data, raw.ids.length, raw.dim, recipe.post);
+    // fittedOn counts the collection, not the sample: the next refit comes when the collection doubles.
+    const fitted = sampled ? { ...sampled, fittedOn: n } : null;
     await this.store.setBlob(META.transform, fitted ? serializeTransform(fitted) : null);
     this.transformCache = null;
     await this.store.rewriteCodes(await this.toCode());

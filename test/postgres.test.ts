@@ -3,6 +3,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Collection } from '../src/collection.js';
 import { presetRecipe } from '../src/encode/recipe.js';
+import { REWRITE_PAGE, spreadIndexedIds } from '../src/store/catalogue.js';
 import { openStore } from '../src/store/open.js';
 import { fromVectorText, PostgresCatalogue, toVectorText } from '../src/store/postgres.js';
 import { SqliteCatalogue } from '../src/store/sqlite.js';
@@ -48,7 +49,7 @@ test('the store behaves like the SQLite catalogue: batches, dedup, side data, pr
   const codes = await store.loadCodes();
   assert.equal(codes.dim, 3);
   assert.equal(codes.ids.length, 2);
-  assert.deepEqual((await store.loadRaw(1)).data, code);
+  assert.deepEqual((await store.loadRaw([a.id])).data, code);
   assert.deepEqual([...(await store.getImageData('grey', ['h1', 'nope'])).keys()], ['h1']);
   const near = await store.nearestCodes(Float32Array.from([1, 0, 0]), 5);
   assert.deepEqual(near.map((n) => n.id).sort(), [a.id, a.id + 1].sort());
@@ -66,6 +67,28 @@ test('the store behaves like the SQLite catalogue: batches, dedup, side data, pr
   assert.equal(await store.pruneVectors(), 1);
   assert.equal((await store.getImageData('grey', ['h1'])).size, 0);
   await store.clearVectors();
+  await store.close();
+});
+
+test('Postgres: codes are rewritten across pages; a spread sample of raw vectors is read by id', async () => {
+  const store = await PostgresCatalogue.connect(`${pg.url}?schema=rewrite`);
+  const n = REWRITE_PAGE * 2 + 500;
+  const indexed = Array.from({ length: n }, (_, i) => {
+    const hash = `h${i}`;
+    const raw = Float32Array.from([i, 1, 0]);
+    return { image: { path: `${i}.png`, size: 1, mtimeMs: 1, hash, width: 1, height: 1, format: 'png' }, vector: { hash, encoderId: 'e', raw, code: raw } };
+  });
+  await store.writeBatch({ indexed, failed: [] });
+  await store.rewriteCodes((raw) => Float32Array.from(raw, (x) => x * 2));
+  for (const i of [0, REWRITE_PAGE + 1, n - 1]) {
+    const id = (await store.getImage(`${i}.png`))!.id;
+    assert.deepEqual(await store.getCode(id), Float32Array.from([2 * i, 2, 0]), `image ${i}`);
+  }
+  const sample = await spreadIndexedIds(store, 10);
+  assert.equal(sample.length, 10);
+  const raw = await store.loadRaw(sample);
+  assert.deepEqual([...raw.ids], sample);
+  assert.deepEqual(raw.data.subarray(3, 6), Float32Array.from([n / 10, 1, 0]));
   await store.close();
 });
 

@@ -140,9 +140,12 @@ export interface CatalogueStore {
   /** Forget every vector (e.g. --reindex with another recipe); images are re-encoded next run. */
   clearVectors(): Promise<void>;
 
-  /** Raw vectors of indexed images (for learning post-processing), in image-id order. */
-  loadRaw(limit?: number): Promise<CodeMatrix>;
-  /** Replace every code in one transaction (after post-processing was re-learned). */
+  /** Raw vectors of indexed images (for learning post-processing), in image-id order: all, or those of `ids`. */
+  loadRaw(ids?: readonly number[]): Promise<CodeMatrix>;
+  /**
+   * Replace every code in one transaction (after post-processing was re-learned), reading
+   * and writing a page of vectors at a time: memory does not grow with the catalogue.
+   */
   rewriteCodes(encode: (raw: Float32Array) => Float32Array): Promise<void>;
   loadCodes(): Promise<CodeMatrix>;
   getCode(imageId: number): Promise<Float32Array | undefined>;
@@ -153,6 +156,27 @@ export interface CatalogueStore {
 }
 
 /** Indexed images a page at a time, in id order: keyset pages, so each costs the same however deep. */
+/** Vectors read and written per step when every code is rewritten. */
+export const REWRITE_PAGE = 1000;
+
+/**
+ * Ids of at most `count` indexed images, evenly spread over id order (the order they were
+ * indexed, so every part of the collection is represented), read page by page.
+ */
+export async function spreadIndexedIds(store: CatalogueStore, count: number): Promise<number[]> {
+  const total = await store.countImages('indexed');
+  const out: number[] = [];
+  let seen = 0;
+  for await (const page of indexedPages(store)) {
+    for (const r of page) {
+      // The j-th pick is row floor(j * total / count): one per share of the collection.
+      if (total <= count || (out.length < count && seen === Math.floor((out.length * total) / count))) out.push(r.id);
+      seen++;
+    }
+  }
+  return out;
+}
+
 export async function* indexedPages(store: CatalogueStore, pageSize = 10_000): AsyncGenerator<ImageRecord[]> {
   let afterId = -1;
   for (;;) {

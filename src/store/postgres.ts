@@ -10,7 +10,7 @@
 import pg from 'pg';
 import { SimiliError, invalidParameter } from '../errors.js';
 import type { AnnMatch } from '../search/ann.js';
-import type { CatalogueStore, CodeMatrix, ImageLabel, ImageRecord, ImageStatus, LabelRows, ListOptions, WriteBatch } from './catalogue.js';
+import { REWRITE_PAGE, type CatalogueStore, type CodeMatrix, type ImageLabel, type ImageRecord, type ImageStatus, type LabelRows, type ListOptions, type WriteBatch } from './catalogue.js';
 import { blobToVector, vectorToBlob } from './sqlite.js';
 
 export const PG_SCHEMA_VERSION = 1;
@@ -414,11 +414,11 @@ export class PostgresCatalogue implements CatalogueStore {
     this.indexedDim = null;
   }
 
-  private async loadColumn(column: 'raw' | 'code', limit?: number): Promise<CodeMatrix> {
+  private async loadColumn(column: 'raw' | 'code', only?: readonly number[]): Promise<CodeMatrix> {
     const select = column === 'raw' ? 'v.raw AS v' : 'v.code::text AS v';
     const r = await this.pool.query<{ id: number; v: Buffer | string }>(
       `SELECT i.id AS id, ${select} FROM ${this.t('images')} i JOIN ${this.t('vectors')} v ON v.hash = i.hash
-       WHERE i.status = 'indexed' ORDER BY i.id LIMIT $1`, [limit === undefined ? null : Math.floor(limit)]);
+       WHERE i.status = 'indexed' AND ($1::int[] IS NULL OR i.id = ANY($1::int[])) ORDER BY i.id`, [only ?? null]);
     const ids = new Int32Array(r.rows.length);
     let dim = 0;
     let data = new Float32Array(0);
@@ -436,8 +436,8 @@ export class PostgresCatalogue implements CatalogueStore {
     return { ids, dim, data };
   }
 
-  async loadRaw(limit?: number): Promise<CodeMatrix> {
-    return this.loadColumn('raw', limit);
+  async loadRaw(ids?: readonly number[]): Promise<CodeMatrix> {
+    return this.loadColumn('raw', ids);
   }
 
   async loadCodes(): Promise<CodeMatrix> {
@@ -446,9 +446,18 @@ export class PostgresCatalogue implements CatalogueStore {
 
   async rewriteCodes(encode: (raw: Float32Array) => Float32Array): Promise<void> {
     await this.tx(async (c) => {
-      const rows = await c.query<{ hash: string; raw: Buffer }>(`SELECT hash, raw FROM ${this.t('vectors')}`);
-      for (const row of rows.rows) {
-        await c.query(`UPDATE ${this.t('vectors')} SET code = $1 WHERE hash = $2`, [toVectorText(encode(blobToVector(row.raw))), row.hash]);
+      // A page of vectors at a time, each page written by one statement.
+      for (let after = ''; ;) {
+        const page = await c.query<{ hash: string; raw: Buffer }>(
+          `SELECT hash, raw FROM ${this.t('vectors')} WHERE hash > $1 ORDER BY hash LIMIT ${REWRITE_PAGE}`, [after]);
+        const rows = page.rows;
+        if (rows.length > 0) {
+          await c.query(
+            `UPDATE ${this.t('vectors')} AS v SET code = u.code::vector FROM unnest($1::text[], $2::text[]) AS u(hash, code) WHERE v.hash = u.hash`,
+            [rows.map((r) => r.hash), rows.map((r) => toVectorText(encode(blobToVector(r.raw))))]);
+        }
+        if (rows.length < REWRITE_PAGE) break;
+        after = rows.at(-1)!.hash;
       }
       await c.query(this.bumpSql());
     });

@@ -5,15 +5,16 @@
  */
 import Database from 'better-sqlite3';
 import { SimiliError } from '../errors.js';
-import type {
-  CatalogueStore,
-  CodeMatrix,
-  ImageLabel,
-  ImageRecord,
-  ImageStatus,
-  LabelRows,
-  ListOptions,
-  WriteBatch,
+import {
+  REWRITE_PAGE,
+  type CatalogueStore,
+  type CodeMatrix,
+  type ImageLabel,
+  type ImageRecord,
+  type ImageStatus,
+  type LabelRows,
+  type ListOptions,
+  type WriteBatch,
 } from './catalogue.js';
 
 export const SCHEMA_VERSION = 1;
@@ -341,10 +342,12 @@ export class SqliteCatalogue implements CatalogueStore {
     })();
   }
 
-  private loadColumn(column: 'raw' | 'code', limit?: number): CodeMatrix {
+  private loadColumn(column: 'raw' | 'code', only?: readonly number[]): CodeMatrix {
+    // Chosen ids travel as one JSON array: no statement grows with their number.
     const sql = `SELECT i.id AS id, v.${column} AS v FROM images i JOIN vectors v ON v.hash = i.hash
-                 WHERE i.status = 'indexed' ORDER BY i.id` + (limit !== undefined ? ` LIMIT ${Math.floor(limit)}` : '');
-    const rows = this.db.prepare(sql).raw(true).iterate() as IterableIterator<[number, Buffer]>;
+                 WHERE i.status = 'indexed'` + (only ? ` AND i.id IN (SELECT value FROM json_each(?))` : '') + ` ORDER BY i.id`;
+    const statement = this.db.prepare(sql).raw(true);
+    const rows = (only ? statement.iterate(JSON.stringify(only)) : statement.iterate()) as IterableIterator<[number, Buffer]>;
     const ids: number[] = [];
     const chunks: Buffer[] = [];
     let dim = 0;
@@ -365,8 +368,8 @@ export class SqliteCatalogue implements CatalogueStore {
     return { ids: Int32Array.from(ids), dim, data };
   }
 
-  async loadRaw(limit?: number): Promise<CodeMatrix> {
-    return this.loadColumn('raw', limit);
+  async loadRaw(ids?: readonly number[]): Promise<CodeMatrix> {
+    return this.loadColumn('raw', ids);
   }
 
   async loadCodes(): Promise<CodeMatrix> {
@@ -374,10 +377,16 @@ export class SqliteCatalogue implements CatalogueStore {
   }
 
   async rewriteCodes(encode: (raw: Float32Array) => Float32Array): Promise<void> {
-    const rows = this.db.prepare(`SELECT hash, raw FROM vectors`).all() as Array<{ hash: string; raw: Buffer }>;
+    // Pages by key: a reader cannot stay open while the same connection writes.
+    const page = this.db.prepare(`SELECT hash, raw FROM vectors WHERE hash > ? ORDER BY hash LIMIT ${REWRITE_PAGE}`);
     const put = this.db.prepare(`UPDATE vectors SET code = ? WHERE hash = ?`);
     this.db.transaction(() => {
-      for (const r of rows) put.run(vectorToBlob(encode(blobToVector(r.raw))), r.hash);
+      for (let after = ''; ;) {
+        const rows = page.all(after) as Array<{ hash: string; raw: Buffer }>;
+        for (const r of rows) put.run(vectorToBlob(encode(blobToVector(r.raw))), r.hash);
+        if (rows.length < REWRITE_PAGE) break;
+        after = rows.at(-1)!.hash;
+      }
       this.bump();
     })();
   }
