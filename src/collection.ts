@@ -21,6 +21,7 @@ import { binaryScored, type CodeSpace } from './binary/collection-search.js';
 import { findDuplicateGroups, type DuplicateGroup } from './search/duplicates.js';
 import { computeDba, DBA_BLOB, DBA_MAX_IMAGES, DBA_REFRESH_FRACTION, deserializeMatrix, overlayDba, serializeMatrix, storedMatrixRows } from './search/dba.js';
 import { dot, exactTopK } from './search/exact.js';
+import { TopK } from './search/topk.js';
 import { weightedExpansion } from './search/expansion.js';
 import { AnnSearcher, annConfig, type AnnIdentity, type SearchStatus } from './search/ann-searcher.js';
 import type { AnnSyncProgress, AnnSyncResult } from './search/ann-sync.js';
@@ -43,6 +44,12 @@ export const CATALOGUE_FILE = 'catalogue.sqlite';
 export const TWIN_SCORE = 0.98;
 /** How many of the nearest images are checked for being the query's twin. */
 const TWIN_CANDIDATES = 5;
+
+function codeMismatch(dir: string, queryDim: number, dim: number): SimiliError {
+  return new SimiliError('ENCODER_MISMATCH', `Query code has ${queryDim} dimensions but collection ${dir} has ${dim}: it was encoded with another encoder`);
+}
+/** Images whose codes one step of a streamed exact scan reads (5 MB of 1280-d codes). */
+const STREAM_PAGE = 1000;
 export const DEFAULT_COLLECTION_DIR = '.simili';
 
 export interface OpenOptions {
@@ -678,12 +685,14 @@ export class Collection {
     if (!options.candidateIds && (await this.ann().useAnn(options.exact, await this.indexedCount()))) {
       return this.annSearchCode(code, options);
     }
+    // --exact on a collection the graph answers: read the codes page by page, never all at once.
+    if (!options.candidateIds && !(await this.matrixNeeded(!options.plain))) return this.streamedSearchCode(code, options);
     const cached = await this.matrix();
     const { rowOf } = cached;
     const matrix = options.plain ? cached.plain : cached.matrix;
     if (matrix.ids.length === 0) return [];
     if (code.length !== matrix.dim) {
-      throw new SimiliError('ENCODER_MISMATCH', `Query code has ${code.length} dimensions but collection ${this.dir} has ${matrix.dim}: it was encoded with another encoder`);
+      throw codeMismatch(this.dir, code.length, matrix.dim);
     }
     const rowsOf = (ids: readonly number[]): number[] => ids.map((id) => rowOf.get(id)).filter((r): r is number => r !== undefined);
     const excludeRows = new Set(rowsOf(options.excludeIds ?? []));
@@ -692,6 +701,22 @@ export class Collection {
       ...(options.candidateIds ? { rows: rowsOf(options.candidateIds) } : {}),
     });
     return this.toHits(top.map((t) => ({ id: matrix.ids[t.row]!, score: t.score })), options.threshold);
+  }
+
+  /** An exact scan in bounded memory: the codes of one page of images at a time, a top-k heap across them. */
+  private async streamedSearchCode(code: Float32Array, options: SearchOptions): Promise<SearchHit[]> {
+    const exclude = new Set(options.excludeIds ?? []);
+    const top = new TopK(options.k ?? 10);
+    for await (const page of indexedPages(this.store, STREAM_PAGE)) {
+      for (const [id, c] of await this.store.getCodes(page.map((r) => r.id))) {
+        if (c.length !== code.length) {
+          throw codeMismatch(this.dir, code.length, c.length);
+        }
+        if (!exclude.has(id)) top.push(id, dot(c, 0, code, code.length));
+      }
+    }
+    // TopK keeps "rows": here they are image ids.
+    return this.toHits(top.result().map((t) => ({ id: t.row, score: t.score })), options.threshold);
   }
 
   /** Scored image ids, best first, as search hits: records looked up, weak scores dropped, ranks from 1. */
@@ -731,7 +756,7 @@ export class Collection {
     const sample = first ? await this.store.getCode(first.id) : undefined;
     if (!sample) return [];
     if (code.length !== sample.length) {
-      throw new SimiliError('ENCODER_MISMATCH', `Query code has ${code.length} dimensions but collection ${this.dir} has ${sample.length}: it was encoded with another encoder`);
+      throw codeMismatch(this.dir, code.length, sample.length);
     }
     const top = await this.ann().search(code, options.k ?? 10, new Set(options.excludeIds ?? []));
     return this.toHits(top, options.threshold);

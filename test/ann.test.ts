@@ -288,7 +288,7 @@ test('info tells how searches are answered: scan or graph, and the graph\'s stat
   await empty.close();
 });
 
-test('--exact never reads or builds the graph, query expansion included', async () => {
+test('--exact never reads or builds the graph, nor loads every code, query expansion included', async () => {
   const { col, files, setup } = await expandingAnnCollection();
   await setup.close();
   const graphFiles = (): string[] => readdirSync(col).filter((f) => f.startsWith('ann-'));
@@ -296,10 +296,23 @@ test('--exact never reads or builds the graph, query expansion included', async 
   for (const f of graphFiles()) rmSync(path.join(col, f));
 
   const c = await Collection.open(col);
-  await c.search({ id: 3 }, { k: 5, exact: true });
-  await c.search({ path: files[7]! }, { k: 5, exact: true });
+  // Nor does it hold every code: above the threshold an exact scan reads them page by page.
+  let loads = 0;
+  const loadCodes = c.store.loadCodes.bind(c.store);
+  c.store.loadCodes = () => { loads++; return loadCodes(); };
+  const streamed = [await c.search({ id: 3 }, { k: 5, exact: true }), await c.search({ path: files[7]! }, { k: 5, exact: true })];
   assert.deepEqual(graphFiles(), [], 'an exact search went through the graph');
+  assert.equal(loads, 0, 'an exact search above the threshold loaded every code');
   await c.search({ id: 3 }, { k: 5 });
   assert.ok(graphFiles().length > 0, 'a default search above the threshold did not rebuild the graph');
+
+  // Below the threshold the same scan runs on the codes in memory: the same answer.
+  await c.updateSettings({ ann: { threshold: 1000 } });
+  const inMemory = [await c.search({ id: 3 }, { k: 5 }), await c.search({ path: files[7]! }, { k: 5 })];
+  assert.ok(loads > 0);
+  inMemory.forEach((r, i) => {
+    assert.deepEqual(r.hits.map((h) => h.id), streamed[i]!.hits.map((h) => h.id));
+    r.hits.forEach((h, j) => assert.ok(Math.abs(h.score - streamed[i]!.hits[j]!.score) < 1e-5));
+  });
   await c.close();
 });
