@@ -685,8 +685,9 @@ export class Collection {
     if (!options.candidateIds && (await this.ann().useAnn(options.exact, await this.indexedCount()))) {
       return this.annSearchCode(code, options);
     }
-    // --exact on a collection the graph answers: read the codes page by page, never all at once.
-    if (!options.candidateIds && !(await this.matrixNeeded(!options.plain))) return this.streamedSearchCode(code, options);
+    // --exact, or a category gate's candidates, on a collection the graph answers: read the
+    // codes page by page, never all at once.
+    if (!(await this.matrixNeeded(!options.plain))) return this.streamedSearchCode(code, options);
     const cached = await this.matrix();
     const { rowOf } = cached;
     const matrix = options.plain ? cached.plain : cached.matrix;
@@ -703,12 +704,20 @@ export class Collection {
     return this.toHits(top.map((t) => ({ id: matrix.ids[t.row]!, score: t.score })), options.threshold);
   }
 
-  /** An exact scan in bounded memory: the codes of one page of images at a time, a top-k heap across them. */
+  /**
+   * An exact scan in bounded memory, of every image or of `candidateIds`: the codes of one
+   * page of images at a time, a top-k heap across them.
+   */
   private async streamedSearchCode(code: Float32Array, options: SearchOptions): Promise<SearchHit[]> {
     const exclude = new Set(options.excludeIds ?? []);
     const top = new TopK(options.k ?? 10);
-    for await (const page of indexedPages(this.store, STREAM_PAGE)) {
-      for (const [id, c] of await this.store.getCodes(page.map((r) => r.id))) {
+    const candidates = options.candidateIds;
+    async function* pages(store: CatalogueStore): AsyncGenerator<number[]> {
+      if (!candidates) for await (const page of indexedPages(store, STREAM_PAGE)) yield page.map((r) => r.id);
+      else for (let i = 0; i < candidates.length; i += STREAM_PAGE) yield candidates.slice(i, i + STREAM_PAGE);
+    }
+    for await (const ids of pages(this.store)) {
+      for (const [id, c] of await this.store.getCodes(ids)) {
         if (c.length !== code.length) {
           throw codeMismatch(this.dir, code.length, c.length);
         }

@@ -274,7 +274,9 @@ test('info tells how searches are answered: scan or graph, and the graph\'s stat
   const behind = (await setup.info()).search!;
   assert.equal(behind.graph?.current, false);
   assert.match(describeSearch(behind), /behind the catalogue: the next index or search updates it/);
-  await setup.search({ id: 3 }, { k: 3 });
+  // Ids follow the order images finished encoding: ask for one still there.
+  const [kept] = await setup.store.listImages({ status: 'indexed', limit: 1 });
+  await setup.search({ id: kept!.id }, { k: 3 });
   assert.equal((await setup.info()).search?.graph?.vectors, 23);
 
   // Below the threshold every code is scanned, whatever graph lies in the folder.
@@ -300,15 +302,20 @@ test('--exact never reads or builds the graph, nor loads every code, query expan
   let loads = 0;
   const loadCodes = c.store.loadCodes.bind(c.store);
   c.store.loadCodes = () => { loads++; return loadCodes(); };
-  const streamed = [await c.search({ id: 3 }, { k: 5, exact: true }), await c.search({ path: files[7]! }, { k: 5, exact: true })];
+  // A candidate subset (what a category gate hands over) is scanned the same way.
+  const subset = { k: 5, candidateIds: [1, 2, 4, 6, 8, 10, 12, 14] };
+  const streamed = [
+    await c.search({ id: 3 }, { k: 5, exact: true }), await c.search({ path: files[7]! }, { k: 5, exact: true }), await c.search({ id: 3 }, subset),
+  ];
   assert.deepEqual(graphFiles(), [], 'an exact search went through the graph');
   assert.equal(loads, 0, 'an exact search above the threshold loaded every code');
+  assert.ok(streamed[2]!.hits.every((h) => subset.candidateIds.includes(h.id)));
   await c.search({ id: 3 }, { k: 5 });
   assert.ok(graphFiles().length > 0, 'a default search above the threshold did not rebuild the graph');
 
   // Below the threshold the same scan runs on the codes in memory: the same answer.
   await c.updateSettings({ ann: { threshold: 1000 } });
-  const inMemory = [await c.search({ id: 3 }, { k: 5 }), await c.search({ path: files[7]! }, { k: 5 })];
+  const inMemory = [await c.search({ id: 3 }, { k: 5 }), await c.search({ path: files[7]! }, { k: 5 }), await c.search({ id: 3 }, subset)];
   assert.ok(loads > 0);
   inMemory.forEach((r, i) => {
     assert.deepEqual(r.hits.map((h) => h.id), streamed[i]!.hits.map((h) => h.id));
