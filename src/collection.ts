@@ -70,6 +70,8 @@ export interface IndexOptions {
   maxPixels?: number;
   signal?: AbortSignal;
   onProgress?: (p: PipelineProgress) => void;
+  /** The approximate index being built or brought up to date after encoding (collections above the ANN threshold). */
+  onGraphProgress?: (p: AnnSyncProgress) => void;
   /** Catalogue paths left for a later run (a watcher's files still being written). */
   defer?: ReadonlySet<string>;
   /** Scan found this many files; lets a progress bar start before encoding does. */
@@ -369,7 +371,12 @@ export class Collection {
     await this.store.pruneVectors();
     if (!result.aborted) await this.refreshDba((await this.refitIfNeeded()) || (options.reindex ?? false));
     if (!result.aborted) await syncLabels(this, { signal: options.signal });
-    if (!result.aborted) await this.syncAnn({ onlyAboveThreshold: true });
+    // Stopped while adding to the graph, it keeps what it has: the next run or search goes on from there.
+    const graphStopped = !result.aborted && (await this.syncAnn({ onlyAboveThreshold: true, signal: options.signal, onProgress: options.onGraphProgress })
+      .then(() => false, (err: unknown) => {
+        if (options.signal?.aborted) return true;
+        throw err;
+      }));
     return {
       root,
       scanned: files.length,
@@ -378,7 +385,7 @@ export class Collection {
       deduplicated: result.deduplicated,
       removed: gone.length,
       failed: result.failed,
-      aborted: result.aborted,
+      aborted: result.aborted || graphStopped,
       seconds: (performance.now() - started) / 1000,
       encoderId: encoder.id,
     };
@@ -755,9 +762,9 @@ export class Collection {
    * Build or patch the ANN index now (a usearch graph in the collection folder; nothing for a
    * store with its own index). After indexing this runs only above the ANN threshold.
    */
-  async syncAnn(options: { onlyAboveThreshold?: boolean; onProgress?: (p: AnnSyncProgress) => void } = {}): Promise<AnnSyncResult | null> {
+  async syncAnn(options: { onlyAboveThreshold?: boolean; onProgress?: (p: AnnSyncProgress) => void; signal?: AbortSignal } = {}): Promise<AnnSyncResult | null> {
     if (options.onlyAboveThreshold && !(await this.ann().useAnn(undefined, await this.store.countImages('indexed')))) return null;
-    return this.ann().sync(options.onProgress);
+    return this.ann().sync(options.onProgress, options.signal);
   }
 
   private async annSearchCode(code: Float32Array, options: SearchOptions): Promise<SearchHit[]> {

@@ -6,7 +6,7 @@ import { Collection } from '../src/collection.js';
 import { presetRecipe } from '../src/encode/recipe.js';
 import { describeSearch } from '../src/cli/commands/info.js';
 import { AnnIndex, annSettings, ANN_QUANTISATIONS } from '../src/search/ann.js';
-import { CollectionAnn } from '../src/search/ann-sync.js';
+import { CollectionAnn, type AnnSyncProgress } from '../src/search/ann-sync.js';
 import { annConfig } from '../src/search/ann-searcher.js';
 import { exactTopK } from '../src/search/exact.js';
 import { candidateCount } from '../src/search/rescore.js';
@@ -200,6 +200,14 @@ test('CollectionAnn: an interrupted build or patch resumes from its checkpoint a
     const id = (await store.getImage(`img/${i}.jpg`))!.id;
     assert.equal(later.search(data.subarray(i * dim, (i + 1) * dim), 1)[0]!.id, id, `img/${i}.jpg`);
   }
+
+  // Ctrl-C (an abort signal) stops a build at the next chunk and saves what it has, whatever the checkpoint interval.
+  const rebuilding = new CollectionAnn(dir, store, 'test', 'v2', settings);
+  const controller = new AbortController();
+  await assert.rejects(rebuilding.sync((p) => { if (p.phase === 'build' && p.done >= 1024) controller.abort(); }, controller.signal), { name: 'AbortError' });
+  assert.equal((JSON.parse(readFileSync(rebuilding.files.meta, 'utf8')) as { count: number }).count, 1024);
+  const finished = await new CollectionAnn(dir, store, 'test', 'v2', settings).sync();
+  assert.equal(finished.added, n + more - 10 - 1024);
   await store.close();
 });
 
@@ -230,7 +238,7 @@ test('Collection: --exact bypasses the ANN, exact: false forces it, and both agr
 });
 
 /** 24 images indexed with query expansion, above an ANN threshold of 10; the collection left open. */
-async function expandingAnnCollection(): Promise<{ col: string; files: string[]; setup: Collection }> {
+async function expandingAnnCollection(): Promise<{ col: string; files: string[]; setup: Collection; graphProgress: AnnSyncProgress[] }> {
   const dir = tempDir();
   const photos = path.join(dir, 'photos');
   const files = await writeImageFolder(photos, 24, 4);
@@ -238,8 +246,9 @@ async function expandingAnnCollection(): Promise<{ col: string; files: string[];
   const col = path.join(dir, 'col');
   const setup = await Collection.open(col, { create: true });
   await setup.updateSettings({ ann: { threshold: 10 } });
-  await setup.index(photos, { recipe });
-  return { col, files, setup };
+  const graphProgress: AnnSyncProgress[] = [];
+  await setup.index(photos, { recipe, onGraphProgress: (p) => graphProgress.push(p) });
+  return { col, files, setup, graphProgress };
 }
 
 test('a search answered by the ANN graph, query expansion included, never loads every code', async () => {
@@ -261,7 +270,9 @@ test('a search answered by the ANN graph, query expansion included, never loads 
 });
 
 test('info tells how searches are answered: scan or graph, and the graph\'s state', async () => {
-  const { col, files, setup } = await expandingAnnCollection();
+  const { col, files, setup, graphProgress } = await expandingAnnCollection();
+  // Index reported the graph's build after encoding.
+  assert.deepEqual(graphProgress.at(-1), { phase: 'build', done: 24, total: 24 });
   const graph = (await setup.info()).search;
   assert.equal(graph?.mode, 'graph');
   assert.equal(graph?.settings.quantisation, 'i8');

@@ -109,10 +109,10 @@ export class AnnSearcher {
   }
 
   /** Build or patch the on-disk graph now (after indexing), so the next search does not pay for it. */
-  async sync(onProgress?: (p: AnnSyncProgress) => void): Promise<AnnSyncResult | null> {
+  async sync(onProgress?: (p: AnnSyncProgress) => void, signal?: AbortSignal): Promise<AnnSyncResult | null> {
     if (hasNearestCodes(this.store)) return null;
     const graph = await this.collectionAnn();
-    return graph ? graph.sync(onProgress) : null;
+    return graph ? graph.sync(onProgress, signal) : null;
   }
 
   async search(query: Float32Array, k: number, exclude: ReadonlySet<number>): Promise<IdScore[]> {

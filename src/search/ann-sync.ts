@@ -215,7 +215,7 @@ export class CollectionAnn {
    * graph will hold at the end, `deleted` the tombstones it carries.
    */
   private async addFromStore(
-    ann: AnnIndex, ids: readonly number[], current: KeyList, deleted: number, onChunk: (done: number) => void,
+    ann: AnnIndex, ids: readonly number[], current: KeyList, deleted: number, onChunk: (done: number) => void, signal?: AbortSignal,
   ): Promise<Set<number>> {
     const missing = new Set<number>();
     let savedAt = performance.now();
@@ -236,13 +236,16 @@ export class CollectionAnn {
       ann.add(got, data.subarray(0, got.length * ann.dim));
       const done = Math.min(start + ADD_CHUNK, ids.length);
       onChunk(done);
-      if (done < ids.length && performance.now() - savedAt >= this.checkpointMs) {
+      const stop = signal?.aborted === true;
+      if (done < ids.length && (stop || performance.now() - savedAt >= this.checkpointMs)) {
         this.ann = ann;
         this.keys = keysSoFar(current, ids, done, missing);
         this.sidecar = this.describe(UNFINISHED, deleted);
         await this.save();
         savedAt = performance.now();
       }
+      // Stopped: what was added is saved, the next sync goes on from there.
+      if (stop && done < ids.length) signal.throwIfAborted();
     }
     return missing;
   }
@@ -263,7 +266,7 @@ export class CollectionAnn {
   }
 
   /** A fresh graph over every current image: first build, settings change, or compaction. */
-  private async build(current: KeyList, onProgress?: (p: AnnSyncProgress) => void): Promise<KeyList> {
+  private async build(current: KeyList, onProgress?: (p: AnnSyncProgress) => void, signal?: AbortSignal): Promise<KeyList> {
     const ids = Array.from({ length: current.length }, (_, i) => current.data[i * 2]!);
     // Dimension and (for bits) the centre come from the first codes.
     const sample = [...(await this.store.getCodes(ids.slice(0, 2000))).values()];
@@ -279,7 +282,7 @@ export class CollectionAnn {
       centre = meanRow(flat, sample.length, dim);
     }
     const ann = new AnnIndex(dim, this.settings, { centre });
-    const missing = await this.addFromStore(ann, ids, current, 0, (done) => onProgress?.({ phase: 'build', done, total: ids.length }));
+    const missing = await this.addFromStore(ann, ids, current, 0, (done) => onProgress?.({ phase: 'build', done, total: ids.length }), signal);
     this.ann = ann;
     return missing.size === 0 ? current : keysSoFar(current, [], 0, missing);
   }
@@ -288,9 +291,9 @@ export class CollectionAnn {
    * Bring the graph in step with the catalogue: nothing when the generation matches,
    * a patch (remove + add) for ordinary changes, a rebuild when stale or too holed.
    */
-  async sync(onProgress?: (p: AnnSyncProgress) => void): Promise<AnnSyncResult> {
+  async sync(onProgress?: (p: AnnSyncProgress) => void, signal?: AbortSignal): Promise<AnnSyncResult> {
     try {
-      return await this.syncOnce(onProgress);
+      return await this.syncOnce(onProgress, signal);
     } catch (err) {
       // The graph in memory may hold more than its last checkpoint says: forget it, reopen the saved one.
       this.ann = null;
@@ -300,7 +303,7 @@ export class CollectionAnn {
     }
   }
 
-  private async syncOnce(onProgress?: (p: AnnSyncProgress) => void): Promise<AnnSyncResult> {
+  private async syncOnce(onProgress?: (p: AnnSyncProgress) => void, signal?: AbortSignal): Promise<AnnSyncResult> {
     const started = performance.now();
     const generation = await this.store.generation();
     if (!this.ann) this.openSaved();
@@ -335,14 +338,14 @@ export class CollectionAnn {
     const deleted = (this.sidecar?.deleted ?? 0) + toRemove.length;
     let keys: KeyList;
     if (!old || !this.ann || deleted > COMPACT_RATIO * Math.max(current.length, 1)) {
-      keys = await this.build(current, onProgress);
+      keys = await this.build(current, onProgress, signal);
       result.rebuilt = true;
       result.added = keys.length;
       this.sidecar = null;
     } else {
       const ann = this.ann;
       result.removed = ann.remove(toRemove);
-      const missing = await this.addFromStore(ann, toAdd, current, deleted, (done) => onProgress?.({ phase: 'update', done, total: toAdd.length }));
+      const missing = await this.addFromStore(ann, toAdd, current, deleted, (done) => onProgress?.({ phase: 'update', done, total: toAdd.length }), signal);
       result.added = toAdd.length - missing.size;
       keys = missing.size === 0 ? current : keysSoFar(current, [], 0, missing);
     }

@@ -81,6 +81,10 @@ export const register: RegisterCommand = (program: Command) => {
       };
       process.on('SIGINT', onSigint);
       const bar = progressBar('indexing', !opts.quiet);
+      // A large collection's HNSW graph takes minutes (an hour at 10M) after encoding: it gets its own bar.
+      const graphBar = progressBar('search graph', !opts.quiet);
+      let graphTotal = -1;
+      let graphStarted = 0;
       try {
         if (flags.labels) await collection.updateSettings({ labels: true });
         if (flags.thumbnails === false) await collection.updateSettings({ thumbnails: false });
@@ -108,8 +112,19 @@ export const register: RegisterCommand = (program: Command) => {
             if (plan.toProcess > 0) bar.start(plan.toProcess);
           },
           onProgress: (p) => bar.update(p.done, { rate: p.rate.toFixed(1) }),
+          onGraphProgress: (p) => {
+            if (p.phase === 'scan') return;
+            if (p.total !== graphTotal) {
+              bar.stop();
+              graphTotal = p.total;
+              graphStarted = performance.now();
+              graphBar.start(p.total);
+            }
+            graphBar.update(p.done, { rate: (p.done / Math.max(1e-3, (performance.now() - graphStarted) / 1000)).toFixed(0) });
+          },
         });
         bar.stop();
+        graphBar.stop();
         printSummary(summary, opts.quiet ?? false);
         if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
         const inf = await collection.info();
@@ -117,6 +132,7 @@ export const register: RegisterCommand = (program: Command) => {
         process.exitCode = summary.aborted ? EXIT.interrupted : summary.failed.length > 0 ? EXIT.partial : EXIT.ok;
       } finally {
         bar.stop();
+        graphBar.stop();
         process.off('SIGINT', onSigint);
         await collection.close();
       }
