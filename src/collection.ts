@@ -44,13 +44,13 @@ export const CATALOGUE_FILE = 'catalogue.sqlite';
 export const TWIN_SCORE = 0.98;
 /** How many of the nearest images are checked for being the query's twin. */
 const TWIN_CANDIDATES = 5;
+/** Images whose codes one step of a streamed exact scan reads (5 MB of 1280-d codes). */
+const STREAM_PAGE = 1000;
+export const DEFAULT_COLLECTION_DIR = '.simili';
 
 function codeMismatch(dir: string, queryDim: number, dim: number): SimiliError {
   return new SimiliError('ENCODER_MISMATCH', `Query code has ${queryDim} dimensions but collection ${dir} has ${dim}: it was encoded with another encoder`);
 }
-/** Images whose codes one step of a streamed exact scan reads (5 MB of 1280-d codes). */
-const STREAM_PAGE = 1000;
-export const DEFAULT_COLLECTION_DIR = '.simili';
 
 export interface OpenOptions {
   /** Create the collection if it does not exist (default false: a missing collection is an error). */

@@ -156,6 +156,16 @@ export interface CatalogueStore {
 }
 
 /** Indexed images a page at a time, in id order: keyset pages, so each costs the same however deep. */
+export async function* indexedPages(store: CatalogueStore, pageSize = 10_000): AsyncGenerator<ImageRecord[]> {
+  let afterId = -1;
+  for (;;) {
+    const page = await store.listImages({ status: 'indexed', limit: pageSize, afterId });
+    if (page.length > 0) yield page;
+    if (page.length < pageSize) return;
+    afterId = page.at(-1)!.id;
+  }
+}
+
 /** Vectors read and written per step when every code is rewritten. */
 export const REWRITE_PAGE = 1000;
 
@@ -175,14 +185,4 @@ export async function spreadIndexedIds(store: CatalogueStore, count: number): Pr
     }
   }
   return out;
-}
-
-export async function* indexedPages(store: CatalogueStore, pageSize = 10_000): AsyncGenerator<ImageRecord[]> {
-  let afterId = -1;
-  for (;;) {
-    const page = await store.listImages({ status: 'indexed', limit: pageSize, afterId });
-    if (page.length > 0) yield page;
-    if (page.length < pageSize) return;
-    afterId = page.at(-1)!.id;
-  }
 }
