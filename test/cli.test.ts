@@ -66,6 +66,21 @@ test('`npx simili`, as the README has a new user type it, runs the built bin', (
   assert.equal(r.stdout.trim(), pkg.version);
 });
 
+test('index --no-thumbnails --no-grey stores codes only, and the settings stay for later runs', async () => {
+  const dir = tempDir();
+  photos(dir);
+  const r = simili(dir, 'index', './photos', '--preset', 'classic', '--no-thumbnails', '--no-grey');
+  assert.equal(r.status, 3, r.stderr);
+  const { Collection } = await import('../src/collection.js');
+  const c = await Collection.open(path.join(dir, '.simili'));
+  const hashes = (await c.images()).flatMap((i) => (i.hash ? [i.hash] : []));
+  assert.equal(hashes.length, 17);
+  assert.equal((await c.store.getImageData('thumb-v1', hashes)).size, 0);
+  assert.equal((await c.store.getImageData('grey128-v1', hashes)).size, 0);
+  assert.deepEqual(await c.settings(), { thumbnails: false, grey: false });
+  await c.close();
+});
+
 test('clear errors and exit codes', () => {
   const dir = tempDir();
   const none = simili(dir, 'search', 'x.jpg');

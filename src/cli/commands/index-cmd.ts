@@ -18,6 +18,7 @@ interface IndexFlags {
   json?: boolean;
   labels?: boolean;
   thumbnails?: boolean;
+  grey?: boolean;
   watch?: boolean;
   queue?: string;
   filesPerJob: number;
@@ -67,6 +68,7 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--json', 'print the run summary as JSON on stdout')
     .option('--labels', 'also store each image\'s top ImageNet classes (kept in the collection\'s settings)')
     .option('--no-thumbnails', 'do not store small previews (kept in the collection\'s settings)')
+    .option('--no-grey', 'do not store the greyscale copies SSIM re-ranking reads, 16 kB per image (re-ranking then decodes the images; kept in the settings)')
     .option('--watch', 'after indexing, keep following the folder: new, changed, moved and deleted files')
     .option('--queue <url>', 'encode on `simili worker` processes: put jobs on this Redis queue (redis://host:port) and wait for them')
     .option('--files-per-job <n>', 'with --queue: images per queue job', parseInteger, 8)
@@ -88,6 +90,7 @@ export const register: RegisterCommand = (program: Command) => {
       try {
         if (flags.labels) await collection.updateSettings({ labels: true });
         if (flags.thumbnails === false) await collection.updateSettings({ thumbnails: false });
+        if (flags.grey === false) await collection.updateSettings({ grey: false });
         if (flags.watch) {
           await watchUntilInterrupted(collection, folder, opts, controller.signal);
           return;
