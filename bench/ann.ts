@@ -14,7 +14,7 @@
  *   BENCH_ANN_SIZES   [100000,1000000]   stored vectors per run
  *   BENCH_ANN_QUANT   [f32,f16,i8,b1]    graph storage types; a size above BENCH_ANN_ALL_QUANT_MAX
  *                                        [200000] runs only the default (i8) unless listed explicitly
- *   BENCH_ANN_DIM     [256]              code dimension (1280 = raw MobileNetV2 codes)
+ *   BENCH_ANN_DIM     [256]              code dimension (1280 = the default recipe's codes, centred MobileNetV2)
  *   BENCH_ANN_QUERIES [200]
  *   BENCH_ANN_EF      [128,<default>,512] search-time candidate lists measured on each built graph
  *   BENCH_ANN_CANDIDATES [as search]     graph results re-scored with the f32 codes (search: 100, b1 1000)
@@ -37,8 +37,8 @@ import { fileURLToPath } from 'node:url';
 import usearch, { type BatchMatches } from 'usearch';
 import { decodeImage } from '../src/decode/decode.js';
 import { createEncoder } from '../src/encode/create.js';
-import { applyTransform, fitTransform } from '../src/encode/postprocess.js';
-import { presetRecipe } from '../src/encode/recipe.js';
+import { applyTransform, codeFunction, fitTransform } from '../src/encode/postprocess.js';
+import { DEFAULT_PRESET, presetRecipe } from '../src/encode/recipe.js';
 import { AnnIndex, annSettings, DEFAULT_ANN_SETTINGS, meanRow, type AnnQuantisation } from '../src/search/ann.js';
 import { candidateCount } from '../src/search/rescore.js';
 import { dot } from '../src/search/exact.js';
@@ -47,6 +47,9 @@ import type { BenchSection } from './types.js';
 
 // Point it at a disk that outlives the machine for a 10M build: the build checkpoints there.
 const CACHE = process.env.BENCH_ANN_CACHE ?? path.join(os.tmpdir(), 'simili-bench-ann');
+
+/** Floats per slice of vectors in memory (1 GiB): a Uint8Array over more than 4 GiB cannot be made. */
+const SLICE_FLOATS = 2 ** 28;
 
 function envList(name: string, fallback: string): string[] {
   return (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
@@ -134,7 +137,14 @@ function fallbackBase(dim: number): Base {
 async function baseCodes(dim: number, realCount: number): Promise<Base> {
   const raw = await realRawCodes(realCount);
   if (!raw) return fallbackBase(dim);
-  if (dim === raw.dim) return raw;
+  if (dim === raw.dim) {
+    // Full width: the default recipe's own codes (centred on the collection's mean, L2-normalised).
+    const post = { ...presetRecipe(DEFAULT_PRESET).post, dba: null };
+    const toCode = codeFunction(post, fitTransform(raw.data, raw.n, raw.dim, post));
+    const data = new Float32Array(raw.n * dim);
+    for (let i = 0; i < raw.n; i++) data.set(toCode(raw.data.subarray(i * dim, (i + 1) * dim)), i * dim);
+    return { data, n: raw.n, dim, source: `${raw.source}, post-processed as the default recipe (${DEFAULT_PRESET}: centred, ${dim}-d)` };
+  }
   const t = fitTransform(raw.data, raw.n, raw.dim, { power: 1, whiten: { dim } });
   if (!t || t.outDim !== dim) throw new Error(`cannot project ${raw.n} codes to ${dim} dimensions`);
   const data = new Float32Array(raw.n * dim);
@@ -147,7 +157,7 @@ async function baseCodes(dim: number, realCount: number): Promise<Base> {
  * renormalised), produced `chunk` rows at a time from one random stream: the rows do not
  * depend on the chunk size, so a run at 10M draws the same first 1M rows as before.
  */
-function* synthesise(base: Base, n: number, seed: number, chunk = 1_000_000): Generator<Float32Array> {
+function* synthesise(base: Base, n: number, seed: number, chunk = Math.floor(SLICE_FLOATS / base.dim)): Generator<Float32Array> {
   const { dim } = base;
   const mean = meanRow(base.data, base.n, dim);
   const spread = new Float32Array(dim);
@@ -242,7 +252,7 @@ function earlierRows(fresh: Array<Record<string, string | number>>): Array<Recor
 /** Table order: size, then storage from widest to narrowest, then search settings. */
 function byShape(a: Record<string, string | number>, b: Record<string, string | number>): number {
   const storage = (r: Record<string, string | number>): number => ['f32', 'f16', 'i8', 'b1'].indexOf(String(r.storage));
-  return Number(a.vectors) - Number(b.vectors) || storage(a) - storage(b) || Number(a['ef search']) - Number(b['ef search']) || Number(a['re-scored']) - Number(b['re-scored']);
+  return Number(a.vectors) - Number(b.vectors) || Number(a.dim) - Number(b.dim) || storage(a) - storage(b) || Number(a['ef search']) - Number(b['ef search']) || Number(a['re-scored']) - Number(b['re-scored']);
 }
 
 interface BuildState {
@@ -302,11 +312,11 @@ interface Truth {
   ids: number[][];
 }
 
-/** Exact top 10 per query, scanned in slices of 1M rows so no single native call sees a > 4 GiB array. */
+/** Exact top 10 per query, scanned in 1 GiB slices: no typed array or native call sees more than 4 GiB. */
 function exactTruth(codes: CodeFile, queries: Float32Array, q: number): Truth {
   const { n, dim } = codes;
   const best: Array<Array<{ id: number; d: number }>> = Array.from({ length: q }, () => []);
-  const slice = 1_000_000;
+  const slice = Math.floor(SLICE_FLOATS / dim);
   for (let start = 0; start < n; start += slice) {
     const end = Math.min(n, start + slice);
     const res = usearch.exactSearch(codes.rows(start, end), queries, dim, 10, usearch.MetricKind.IP, 0);
@@ -458,7 +468,7 @@ export default async function bench(): Promise<BenchSection[]> {
     name: SECTION,
     rows: [...rows, ...earlierRows(rows)].sort(byShape),
     notes: [
-      `vectors: ${base.source}; synthetic = blend of two base codes + Gaussian noise at 0.35 x their per-dimension spread, L2-normalised`,
+      `vectors: synthetic = blend of two base codes + Gaussian noise at 0.35 x their per-dimension spread, L2-normalised; base codes: real MobileNetV2 codes, PCA-whitened for dim 256, post-processed as the default recipe (centred) for dim 1280 (this run: ${base.source})`,
       `graph: connectivity ${s.connectivity}, expansion add ${s.expansionAdd}, default search ${s.expansionSearch} (column ef search); the graph's best 're-scored' candidates re-scored with the f32 codes (Collection.search, k = 10: ${candidateCount(10)}, ${candidateCount(10, 0, 'b1')} for b1)`,
       `${q} queries, one at a time on one thread; build on the threads the column says: simili inserts on one (usearch's concurrent insertion strands nodes, USearch#735); machine shared with other jobs, so times are upper bounds`,
       'a build resumed from a checkpoint (BENCH_ANN_CACHE) reports the sum of its segments\' build times; build RSS then counts the loaded checkpoint',

@@ -18,6 +18,7 @@ const modules = readdirSync(here)
   .filter((name) => !only || only.includes(name));
 
 const results: Record<string, BenchSection[]> = {};
+const failed: string[] = [];
 for (const name of modules) {
   const mod = (await import(pathToFileURL(path.join(here, `${name}.ts`)).href)) as { default?: BenchModule };
   // Shared helpers live here too; only modules with a default function are benches.
@@ -26,8 +27,10 @@ for (const name of modules) {
   try {
     results[name] = await mod.default();
   } catch (err) {
+    // Reported, and left out of results.json: a failed run must not erase the last good figures.
     process.stderr.write(`bench: ${name} failed: ${(err as Error).stack}\n`);
-    results[name] = [{ name: `${name} (failed)`, rows: [], notes: [String(err)] }];
+    failed.push(name);
+    continue;
   }
   for (const section of results[name]!) {
     const headers = section.rows.length > 0 ? Object.keys(section.rows[0]!) : [];
@@ -45,3 +48,7 @@ writeFileSync(out, JSON.stringify({
   results: { ...previous, ...results },
 }, null, 2) + '\n');
 process.stderr.write(`\nwrote ${path.relative(process.cwd(), out)}\n`);
+if (failed.length > 0) {
+  process.stderr.write(`bench: failed: ${failed.join(', ')} (their last results were kept)\n`);
+  process.exitCode = 1;
+}
