@@ -75,6 +75,13 @@ interface Base {
   n: number;
   dim: number;
   source: string;
+  /**
+   * How the noise added to blends is drawn, matched to the base's covariance either way:
+   * `diagonal` per dimension (the covariance of whitened codes is diagonal), `covariance` as
+   * a Gaussian combination of the base codes' deviations (centred codes vary along few
+   * correlated directions; independent noise per dimension would invent variation there).
+   */
+  noise: 'diagonal' | 'covariance';
 }
 
 /** Real MobileNetV2 codes of `count` images, extracted once and cached. */
@@ -84,7 +91,7 @@ async function realRawCodes(count: number): Promise<Base | null> {
   if (existsSync(file)) {
     const buf = readFileSync(file);
     const data = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4).slice();
-    return { data, n: data.length / 1280, dim: 1280, source: `${data.length / 1280} real MobileNetV2 codes (cached ${file})` };
+    return { data, n: data.length / 1280, dim: 1280, source: `${data.length / 1280} real MobileNetV2 codes (cached ${file})`, noise: 'covariance' };
   }
   const root = path.join(DATASETS_DIR, 'imagenet-100x10', 'images');
   if (!existsSync(root)) return null;
@@ -112,7 +119,7 @@ async function realRawCodes(count: number): Promise<Base | null> {
   const data = new Float32Array(codes.length * encoder.dim);
   codes.forEach((c, i) => data.set(c, i * encoder.dim));
   writeFileSync(file, new Uint8Array(data.buffer));
-  return { data, n: codes.length, dim: encoder.dim, source: `${codes.length} real MobileNetV2 codes of imagenet-100x10 images` };
+  return { data, n: codes.length, dim: encoder.dim, source: `${codes.length} real MobileNetV2 codes of imagenet-100x10 images`, noise: 'covariance' };
 }
 
 /** Without models: 300 clustered non-negative unit vectors (10 clusters, cubed-uniform centres), like ReLU features. */
@@ -130,7 +137,7 @@ function fallbackBase(dim: number): Base {
     }
     for (let j = 0; j < dim; j++) data[i * dim + j]! /= Math.sqrt(norm);
   }
-  return { data, n, dim, source: 'FALLBACK synthetic base (models/datasets missing): 300 clustered non-negative vectors' };
+  return { data, n, dim, source: 'FALLBACK synthetic base (models/datasets missing): 300 clustered non-negative vectors', noise: 'diagonal' };
 }
 
 /** The base codes in the benchmark's space: PCA-whitened to `dim` as the whitening recipes do. */
@@ -143,19 +150,19 @@ async function baseCodes(dim: number, realCount: number): Promise<Base> {
     const toCode = codeFunction(post, fitTransform(raw.data, raw.n, raw.dim, post));
     const data = new Float32Array(raw.n * dim);
     for (let i = 0; i < raw.n; i++) data.set(toCode(raw.data.subarray(i * dim, (i + 1) * dim)), i * dim);
-    return { data, n: raw.n, dim, source: `${raw.source}, post-processed as the default recipe (${DEFAULT_PRESET}: centred, ${dim}-d)` };
+    return { data, n: raw.n, dim, source: `${raw.source}, post-processed as the default recipe (${DEFAULT_PRESET}: centred, ${dim}-d)`, noise: 'covariance' };
   }
   const t = fitTransform(raw.data, raw.n, raw.dim, { power: 1, whiten: { dim } });
   if (!t || t.outDim !== dim) throw new Error(`cannot project ${raw.n} codes to ${dim} dimensions`);
   const data = new Float32Array(raw.n * dim);
   for (let i = 0; i < raw.n; i++) data.set(applyTransform(t, raw.data.subarray(i * raw.dim, (i + 1) * raw.dim)), i * dim);
-  return { data, n: raw.n, dim, source: `${raw.source}, PCA-whitened to ${dim} dimensions` };
+  return { data, n: raw.n, dim, source: `${raw.source}, PCA-whitened to ${dim} dimensions`, noise: 'diagonal' };
 }
 
 /**
- * n synthetic codes (blend of two base codes + noise at the base's per-dimension spread,
- * renormalised), produced `chunk` rows at a time from one random stream: the rows do not
- * depend on the chunk size, so a run at 10M draws the same first 1M rows as before.
+ * n synthetic codes (blend of two base codes + noise with 0.35 x the base's spread, drawn as
+ * `base.noise` says, renormalised), produced `chunk` rows at a time from one random stream:
+ * the rows do not depend on the chunk size, so a run at 10M draws the same first 1M rows as before.
  */
 function* synthesise(base: Base, n: number, seed: number, chunk = Math.floor(SLICE_FLOATS / base.dim)): Generator<Float32Array> {
   const { dim } = base;
@@ -163,6 +170,11 @@ function* synthesise(base: Base, n: number, seed: number, chunk = Math.floor(SLI
   const spread = new Float32Array(dim);
   for (let i = 0; i < base.n; i++) for (let j = 0; j < dim; j++) spread[j]! += (base.data[i * dim + j]! - mean[j]!) ** 2;
   for (let j = 0; j < dim; j++) spread[j] = Math.sqrt(spread[j]! / base.n);
+  // Sum of g_i * dev_i over the base rows, g_i ~ N(0, 1): Gaussian with 0.35^2 x the base's covariance.
+  const dev = new Float32Array(base.n * dim);
+  for (let i = 0; i < base.n; i++) for (let j = 0; j < dim; j++) dev[i * dim + j] = (0.35 / Math.sqrt(base.n)) * (base.data[i * dim + j]! - mean[j]!);
+  // Doubles until the one rounding to float32 at the end, as the diagonal rows always were.
+  const row = new Float64Array(dim);
   const r = makeRandom(seed);
   for (let start = 0; start < n; start += chunk) {
     const rows = Math.min(chunk, n - start);
@@ -171,11 +183,19 @@ function* synthesise(base: Base, n: number, seed: number, chunk = Math.floor(SLI
       const a = Math.floor(r.uniform() * base.n) * dim;
       const b = Math.floor(r.uniform() * base.n) * dim;
       const w = 0.6 + 0.4 * r.uniform();
+      for (let j = 0; j < dim; j++) row[j] = w * base.data[a + j]! + (1 - w) * base.data[b + j]!;
+      if (base.noise === 'diagonal') for (let j = 0; j < dim; j++) row[j]! += 0.35 * spread[j]! * r.gauss();
+      else {
+        for (let k = 0; k < base.n; k++) {
+          const g = r.gauss();
+          const off = k * dim;
+          for (let j = 0; j < dim; j++) row[j]! += g * dev[off + j]!;
+        }
+      }
       let norm = 0;
       for (let j = 0; j < dim; j++) {
-        const v = w * base.data[a + j]! + (1 - w) * base.data[b + j]! + 0.35 * spread[j]! * r.gauss();
-        out[i * dim + j] = v;
-        norm += v * v;
+        out[i * dim + j] = row[j]!;
+        norm += row[j]! * row[j]!;
       }
       const inv = 1 / Math.sqrt(norm);
       for (let j = 0; j < dim; j++) out[i * dim + j]! *= inv;
