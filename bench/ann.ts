@@ -488,7 +488,7 @@ export default async function bench(): Promise<BenchSection[]> {
     name: SECTION,
     rows: [...rows, ...earlierRows(rows)].sort(byShape),
     notes: [
-      `vectors: synthetic = blend of two base codes + Gaussian noise at 0.35 x their per-dimension spread, L2-normalised; base codes: real MobileNetV2 codes, PCA-whitened for dim 256, post-processed as the default recipe (centred) for dim 1280 (this run: ${base.source})`,
+      `vectors: synthetic = blend of two base codes + Gaussian noise with 0.35^2 x their covariance, L2-normalised; base codes: real MobileNetV2 codes, PCA-whitened for dim 256 (diagonal covariance: noise per dimension), post-processed as the default recipe (centred) for dim 1280 (noise a random combination of their deviations) (this run: ${base.source})`,
       `graph: connectivity ${s.connectivity}, expansion add ${s.expansionAdd}, default search ${s.expansionSearch} (column ef search); the graph's best 're-scored' candidates re-scored with the f32 codes (Collection.search, k = 10: ${candidateCount(10)}, ${candidateCount(10, 0, 'b1')} for b1)`,
       `${q} queries, one at a time on one thread; build on the threads the column says: simili inserts on one (usearch's concurrent insertion strands nodes, USearch#735); machine shared with other jobs, so times are upper bounds`,
       'a build resumed from a checkpoint (BENCH_ANN_CACHE) reports the sum of its segments\' build times; build RSS then counts the loaded checkpoint',
