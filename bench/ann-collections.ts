@@ -23,6 +23,7 @@ import { DEFAULT_PRESET, presetRecipe } from '../src/encode/recipe.js';
 import { labelOf } from '../src/eval/dataset.js';
 import { ANN_QUANTISATIONS } from '../src/search/ann.js';
 import { indexedPages } from '../src/store/catalogue.js';
+import { percentile } from './stats.js';
 import type { BenchSection } from './types.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,10 +31,6 @@ const DATASETS_DIR = process.env.SIMILI_DATASETS_DIR ?? path.resolve(ROOT, '..',
 process.env.SIMILI_MODELS_DIR ??= path.resolve(ROOT, '..', 'shared', 'models');
 const CACHE_DIR = process.env.SIMILI_QUALITY_CACHE ?? path.join(os.tmpdir(), 'simili-bench-quality');
 const K = 10;
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-}
 
 interface Answer {
   ids: number[];

@@ -43,6 +43,7 @@ import { AnnIndex, annSettings, DEFAULT_ANN_SETTINGS, meanRow, type AnnQuantisat
 import { candidateCount } from '../src/search/rescore.js';
 import { dot } from '../src/search/exact.js';
 import { DATASETS_DIR } from '../test/helpers/paths.js';
+import { percentile } from './stats.js';
 import type { BenchSection } from './types.js';
 
 // Point it at a disk that outlives the machine for a 10M build: the build checkpoints there.
@@ -53,10 +54,6 @@ const SLICE_FLOATS = 2 ** 28;
 
 function envList(name: string, fallback: string): string[] {
   return (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
 /** Deterministic uniform + Gaussian draws. */
@@ -171,8 +168,8 @@ function* synthesise(base: Base, n: number, seed: number, chunk = Math.floor(SLI
   for (let i = 0; i < base.n; i++) for (let j = 0; j < dim; j++) spread[j]! += (base.data[i * dim + j]! - mean[j]!) ** 2;
   for (let j = 0; j < dim; j++) spread[j] = Math.sqrt(spread[j]! / base.n);
   // Sum of g_i * dev_i over the base rows, g_i ~ N(0, 1): Gaussian with 0.35^2 x the base's covariance.
-  const dev = new Float32Array(base.n * dim);
-  for (let i = 0; i < base.n; i++) for (let j = 0; j < dim; j++) dev[i * dim + j] = (0.35 / Math.sqrt(base.n)) * (base.data[i * dim + j]! - mean[j]!);
+  const dev = new Float32Array(base.noise === 'covariance' ? base.n * dim : 0);
+  for (let i = 0; i < dev.length / dim; i++) for (let j = 0; j < dim; j++) dev[i * dim + j] = (0.35 / Math.sqrt(base.n)) * (base.data[i * dim + j]! - mean[j]!);
   // Doubles until the one rounding to float32 at the end, as the diagonal rows always were.
   const row = new Float64Array(dim);
   const r = makeRandom(seed);

@@ -9,15 +9,16 @@ import { hammingTopK } from '../src/binary/hamming.js';
 import { HammingPool, sharedCodes } from '../src/binary/hamming-pool.js';
 import { trainAutoencoder } from '../src/binary/autoencoder/trainer.js';
 import { DEFAULT_SPEC, codeBits } from '../src/binary/autoencoder/network.js';
+import { percentile } from './stats.js';
 import type { BenchSection } from './types.js';
 
 const BITS = 256;
 const WORDS = BITS / 32;
 const K = 100;
 
-function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+/** Percentile of values in any order. */
+function percentileOf(values: number[], p: number): number {
+  return percentile([...values].sort((a, b) => a - b), p);
 }
 
 const r1 = (x: number): number => Math.round(x * 10) / 10;
@@ -72,8 +73,8 @@ async function scanRows(n: number): Promise<Array<Record<string, string | number
   }
   const mb = (n * BITS) / 8 / 2 ** 20;
   return [
-    { codes: n.toLocaleString('en-US'), threads: 1, 'median ms': r1(percentile(single, 0.5)), 'p95 ms': r1(percentile(single, 0.95)), 'median CPU ms': r1(percentile(singleCpu, 0.5)), 'codes MB': r1(mb) },
-    { codes: n.toLocaleString('en-US'), threads, 'median ms': r1(percentile(pooled, 0.5)), 'p95 ms': r1(percentile(pooled, 0.95)), 'median CPU ms': r1(percentile(pooledCpu, 0.5)), 'codes MB': r1(mb) },
+    { codes: n.toLocaleString('en-US'), threads: 1, 'median ms': r1(percentileOf(single, 0.5)), 'p95 ms': r1(percentileOf(single, 0.95)), 'median CPU ms': r1(percentileOf(singleCpu, 0.5)), 'codes MB': r1(mb) },
+    { codes: n.toLocaleString('en-US'), threads, 'median ms': r1(percentileOf(pooled, 0.5)), 'p95 ms': r1(percentileOf(pooled, 0.95)), 'median CPU ms': r1(percentileOf(pooledCpu, 0.5)), 'codes MB': r1(mb) },
   ];
 }
 

@@ -13,11 +13,8 @@ import { createEncoder } from '../src/encode/create.js';
 import { exactTopK } from '../src/search/exact.js';
 import type { CodeMatrix } from '../src/store/catalogue.js';
 import { DATASETS_DIR } from '../test/helpers/paths.js';
+import { percentile } from './stats.js';
 import type { BenchSection } from './types.js';
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
 
 /** Synthetic codes that keep real codes' statistics: perturbed copies of real ones, renormalised. */
 function syntheticCodes(real: CodeMatrix, n: number): CodeMatrix {

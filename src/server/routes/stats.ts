@@ -1,6 +1,7 @@
 /** GET /api/stats: what the collection holds and how it was encoded (the page shows this). */
 import path from 'node:path';
 import { Hono } from 'hono';
+import type { AnnQuantisation } from '../../search/ann.js';
 import type { SearchStatus } from '../../search/ann-searcher.js';
 import type { ServerDeps } from '../deps.js';
 import { SEARCH_PARAMS } from '../search-options.js';
@@ -18,7 +19,7 @@ export interface StatsResponse {
   features: { write: boolean; urlQueries: boolean; labels: boolean; searchParams: readonly string[] };
   limits: { maxBodyBytes: number; maxK: number; timeoutMs: number };
   /** How a search is answered: 'scan' (every code), 'graph' (HNSW) or 'store' (pgvector). */
-  search: { mode: SearchStatus['mode']; threshold: number; storage: string; graphVectors: number | null } | null;
+  search: { mode: SearchStatus['mode']; threshold: number; storage: AnnQuantisation; graphVectors: number | null } | null;
 }
 
 export function statsRoutes(deps: ServerDeps): Hono {
