@@ -6,7 +6,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { cpSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Collection } from '../src/collection.js';
 import { matchClasses, parseClassName } from '../src/categories/classes.js';
@@ -113,7 +113,7 @@ describe('gate decisions on a hand-made index', () => {
   });
 });
 
-describe('labels and gated search on real photos (SqueezeNet 1.1)', { skip: !existsSync(IMAGENET) && 'imagenet-100x10 not found' }, () => {
+describe('labels and gated search on real photos (SqueezeNet 1.1)', () => {
   let c: Collection;
   const idsOf = new Map<string, number[]>();
 

@@ -12,7 +12,7 @@ import { PostgresCatalogue } from '../src/store/postgres.js';
 import { writeImageFolder } from './helpers/images.js';
 import { ROOT, tempDir } from './helpers/paths.js';
 import { startPostgres } from './helpers/pglite.js';
-import { redisServerPath, startRedis } from './helpers/redis.js';
+import { startRedis } from './helpers/redis.js';
 
 interface RunningWorker {
   child: ChildProcess;
@@ -51,10 +51,8 @@ function startWorker(queue: string, store: string): RunningWorker {
   };
 }
 
-const skip = redisServerPath() ? false : 'redis-server is not installed (apt-get install -y redis-server)';
-
-test('two workers index a folder from a Redis queue into Postgres; one is SIGKILLed mid-job; every image lands exactly once', { skip, timeout: 300_000 }, async () => {
-  const redis = (await startRedis())!;
+test('two workers index a folder from a Redis queue into Postgres; one is SIGKILLed mid-job; every image lands exactly once', { timeout: 300_000 }, async () => {
+  const redis = await startRedis();
   const pg = await startPostgres();
   const store = `${pg.url}?schema=queued`;
   const workers: RunningWorker[] = [];

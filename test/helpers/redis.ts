@@ -1,4 +1,7 @@
-/** Debian's redis-server on 127.0.0.1 and a free port, for queue tests; null when not installed. */
+/**
+ * Debian's redis-server on 127.0.0.1 and a free port, for queue tests. CI installs it
+ * (apt-get install -y redis-server); a missing server fails the test loudly, never skips it.
+ */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 
@@ -7,7 +10,7 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-export function redisServerPath(): string | null {
+function redisServerPath(): string | null {
   const r = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : null;
 }
@@ -36,9 +39,9 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   throw new Error(`redis-server did not listen on ${port}`);
 }
 
-export async function startRedis(): Promise<TestRedis | null> {
+export async function startRedis(): Promise<TestRedis> {
   const bin = redisServerPath();
-  if (!bin) return null;
+  if (!bin) throw new Error('redis-server is missing: apt-get install -y redis-server');
   const port = await freePort();
   // No persistence: a throwaway server.
   const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
