@@ -52,7 +52,7 @@ export function greyLookup(collection: Collection): GreyLookup {
 }
 
 /** The query's greyscale copy, computed at most once and only if a re-ranker asks for it. */
-export function queryGrey(collection: Collection, query: QueryInput, lookup: GreyLookup): () => Promise<GreyImage | null> {
+export function queryGrey(query: QueryInput, lookup: GreyLookup): () => Promise<GreyImage | null> {
   let memo: Promise<GreyImage | null> | null = null;
   return () => {
     memo ??= (async () => {
@@ -123,7 +123,7 @@ export async function rerankHits(
   });
   const reranker = collectionReranker(collection, method);
   const lookup = greyLookup(collection);
-  const ordered = await reranker.rerank({ code: queryCode, grey: queryGrey(collection, query, lookup) }, candidates);
+  const ordered = await reranker.rerank({ code: queryCode, grey: queryGrey(query, lookup) }, candidates);
   const byId = new Map(hits.map((h) => [h.id, h]));
   return ordered.slice(0, k).map((o, i) => ({ ...byId.get(o.id)!, rank: i + 1, score: o.score }));
 }
