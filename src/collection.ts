@@ -593,7 +593,11 @@ export class Collection {
     const rerank = options.rerank ? validateRerankOptions(options.rerank) : null;
     const firstK = rerank && rerank.method !== 'none' ? Math.max(k, rerank.topN) : k;
     const binary = options.encoder !== undefined && options.encoder !== 'recipe';
-    const ranking = binary ? null : await this.rankingCode(q.code, excludeIds, candidateIds, q.id === undefined, options.exact);
+    // The graph holds the codes themselves, never DBA rows: a search it answers starts from the
+    // query's own code and expands with its neighbours' codes, as an exact scan of them would.
+    const byGraph = !candidateIds && (await this.ann().useAnn(options.exact, await this.indexedCount()));
+    const start = byGraph ? q.plain : q.code;
+    const ranking = binary ? null : await this.rankingCode(start, excludeIds, candidateIds, q.id === undefined, options.exact, !byGraph);
     const twin = ranking?.twin ?? null;
     const found = !ranking
       ? await this.binaryHits(options.encoder as 'itq' | 'autoencoder', q, firstK, excludeIds, candidateIds)
@@ -622,6 +626,7 @@ export class Collection {
    */
   private async rankingCode(
     code: Float32Array, excludeIds: readonly number[], candidateIds: readonly number[] | undefined, outside: boolean, exact: boolean | undefined,
+    augmented: boolean,
   ): Promise<{ code: Float32Array; exclude: readonly number[]; twin: SearchHit | null }> {
     const policy = (await this.recipe())?.search?.queryExpansion;
     if (!policy) return { code, exclude: excludeIds, twin: null };
@@ -641,7 +646,7 @@ export class Collection {
       const own = plain.get(hit.id);
       const score = own ? dot(own, 0, code, code.length) : -1;
       if (score < TWIN_SCORE) continue;
-      base = (await this.codesOf([hit.id], true)).get(hit.id) ?? own!;
+      base = (await this.codesOf([hit.id], augmented)).get(hit.id) ?? own!;
       exclude = [...excludeIds, hit.id];
       twin = { ...hit, score };
       neighbours = await near(base, exclude);
@@ -649,7 +654,7 @@ export class Collection {
     }
     // Expansion adds the neighbours' searchable rows, packed into a small matrix.
     const used = neighbours.slice(0, policy.k);
-    const rowsById = await this.codesOf(used.map((h) => h.id), true);
+    const rowsById = await this.codesOf(used.map((h) => h.id), augmented);
     const present = used.filter((h) => rowsById.has(h.id));
     const data = new Float32Array(present.length * base.length);
     present.forEach((h, i) => data.set(rowsById.get(h.id)!, i * base.length));
