@@ -595,9 +595,8 @@ export class Collection {
     const binary = options.encoder !== undefined && options.encoder !== 'recipe';
     // The graph holds the codes themselves, never DBA rows: a search it answers starts from the
     // query's own code and expands with its neighbours' codes, as an exact scan of them would.
-    const byGraph = !candidateIds && (await this.ann().useAnn(options.exact, await this.indexedCount()));
-    const start = byGraph ? q.plain : q.code;
-    const ranking = binary ? null : await this.rankingCode(start, excludeIds, candidateIds, q.id === undefined, options.exact, !byGraph);
+    const byGraph = !binary && (await this.answeredByGraph(options.exact, candidateIds));
+    const ranking = binary ? null : await this.rankingCode(byGraph ? q.plain : q.code, excludeIds, candidateIds, q.id === undefined, options.exact, !byGraph);
     const twin = ranking?.twin ?? null;
     const found = !ranking
       ? await this.binaryHits(options.encoder as 'itq' | 'autoencoder', q, firstK, excludeIds, candidateIds)
@@ -688,15 +687,17 @@ export class Collection {
     return kept.map((h, i) => ({ ...h, rank: i + 1 }));
   }
 
+  /** Whether the ANN graph answers a search; a candidate subset is small by nature and scanned exactly. */
+  private async answeredByGraph(exact: boolean | undefined, candidateIds: readonly number[] | undefined): Promise<boolean> {
+    return !candidateIds && this.ann().useAnn(exact, await this.indexedCount());
+  }
+
   /**
    * Nearest images to a code already in this collection's space: by the searchable rows
    * (DBA-augmented when the recipe says so), or by the codes themselves with `plain`.
    */
   async searchCode(code: Float32Array, options: SearchOptions & { plain?: boolean } = {}): Promise<SearchHit[]> {
-    // A candidate subset is small by nature: scanned exactly.
-    if (!options.candidateIds && (await this.ann().useAnn(options.exact, await this.indexedCount()))) {
-      return this.annSearchCode(code, options);
-    }
+    if (await this.answeredByGraph(options.exact, options.candidateIds)) return this.annSearchCode(code, options);
     // --exact, or a category gate's candidates, on a collection the graph answers: read the
     // codes page by page, never all at once.
     if (!(await this.matrixNeeded(!options.plain))) return this.streamedSearchCode(code, options);
